@@ -1,0 +1,66 @@
+"""The composition root: the one place that builds infrastructure.
+
+Nothing is built at import time; commands call `build()` with their settings.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+from bot.coach import Coach
+from bot.dialogues.catalog import Catalog, load_valid_catalog
+from bot.engine import Engine
+from bot.settings import REPO_ROOT, Settings
+from bot.store.db import Database, create_engine
+from bot.store.migrate import upgrade
+
+
+@dataclass
+class App:
+    """Everything a channel needs, wired together."""
+
+    settings: Settings
+    catalog: Catalog
+    engine: Engine
+    db: Database
+    coach: Coach
+
+    async def close(self) -> None:
+        await self.db.dispose()
+
+
+def load_catalog(settings: Settings, locales: list[str] | None = None) -> Catalog:
+    """The validated dialogue set, or InvalidDialogues with every problem.
+
+    By default all locales present are checked, plus the configured one (so an
+    unknown STRAATWIJS_LOCALE is reported as such).
+    """
+    from bot.dialogues.content import available_locales
+
+    wanted = locales
+    if wanted is None:
+        wanted = sorted({*available_locales(settings.content_dir), settings.locale})
+    return load_valid_catalog(
+        [settings.dialogues_dir], settings.content_dir, wanted, root=REPO_ROOT
+    )
+
+
+async def build(settings: Settings, migrate: bool = True) -> App:
+    """Validate dialogues, migrate and connect the database, wire the services."""
+    catalog = load_catalog(settings)
+    catalog.default_locale = settings.locale
+    if migrate:
+        await asyncio.to_thread(upgrade, settings.database_url)
+    db = Database(create_engine(settings.database_url, settings.db_busy_timeout))
+    await db.ping()
+    engine = Engine(catalog)
+    return App(settings, catalog, engine, db, Coach(db, engine))
+
+
+def configure_logging(level: str) -> None:
+    """Plain logs on stderr; library chatter (httpx URLs hold the bot token) kept quiet."""
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("httpx", "httpcore", "alembic", "telegram.ext.Updater"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))

@@ -1,0 +1,350 @@
+"""The `straatwijs` command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import json
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from bot.dialogues.problems import InvalidDialogues
+from bot.settings import Settings, SettingsError, load_settings
+from bot.store.db import StoreError
+
+EXIT_INVALID = 1
+EXIT_ERROR = 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: parse arguments, run the command, turn known failures into messages."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "func"):
+        parser.print_help()
+        return EXIT_ERROR
+    try:
+        return int(args.func(args) or 0)
+    except SettingsError as exc:
+        print(f"straatwijs: {exc}", file=sys.stderr)
+    except InvalidDialogues as exc:
+        print(str(exc), file=sys.stderr)
+        print(
+            f"straatwijs: {len(exc.problems)} problem(s) in the dialogues; fix them first.",
+            file=sys.stderr,
+        )
+        return EXIT_INVALID
+    except StoreError as exc:
+        print(f"straatwijs: {exc}", file=sys.stderr)
+    except KeyboardInterrupt:
+        return 130
+    return EXIT_ERROR
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="straatwijs",
+        description="Straatwijs: reflection exercises for streetwise professionals.",
+    )
+    sub = parser.add_subparsers(metavar="COMMAND")
+
+    p = sub.add_parser("validate", help="check dialogue files and texts")
+    p.add_argument("paths", nargs="*", type=Path, metavar="PATH")
+    p.add_argument("--locale", action="append", help="also check this locale's texts (repeatable)")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("list", help="list dialogues: id, kind, part, title")
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("graph", help="print a dialogue's diagram")
+    p.add_argument("dialogue")
+    p.add_argument("--format", choices=["mermaid", "dot"], default="mermaid")
+    p.set_defaults(func=cmd_graph)
+
+    p = sub.add_parser("schema", help="print the JSON Schema of dialogue files")
+    p.set_defaults(func=cmd_schema)
+
+    p = sub.add_parser("try", help="play a dialogue in the terminal")
+    p.add_argument("dialogue")
+    p.add_argument("--user", help="whose run this is (default: your login name)")
+    p.set_defaults(func=cmd_try)
+
+    p = sub.add_parser("run", help="run the Telegram bot")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("web", help="run the dashboard")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8080)
+    p.set_defaults(func=cmd_web)
+
+    db = sub.add_parser("db", help="database maintenance").add_subparsers(metavar="ACTION")
+    p = db.add_parser("upgrade", help="apply migrations")
+    p.set_defaults(func=cmd_db_upgrade)
+
+    admin = sub.add_parser("admin", help="organisations, groups and invites").add_subparsers(
+        metavar="WHAT"
+    )
+    org = admin.add_parser("org", help="organisations").add_subparsers(metavar="ACTION")
+    p = org.add_parser("add", help="add an organisation (municipality)")
+    p.add_argument("name")
+    p.set_defaults(func=cmd_org_add)
+    group = admin.add_parser("group", help="groups").add_subparsers(metavar="ACTION")
+    p = group.add_parser("add", help="add a training group")
+    p.add_argument("--org", required=True)
+    p.add_argument("name")
+    p.set_defaults(func=cmd_group_add)
+    p = admin.add_parser("invite", help="create an invite link for a group")
+    p.add_argument("--group", required=True, help="GROUP or ORG/GROUP")
+    p.add_argument("--role", required=True, choices=["professional", "trainer", "coordinator"])
+    p.add_argument("--days", type=int, default=14, help="valid for this many days (default 14)")
+    p.add_argument("--uses", type=int, default=None, help="how many people may use it")
+    p.add_argument("--bot", default=None, help="bot username (default: asked from Telegram)")
+    p.set_defaults(func=cmd_invite)
+
+    p = sub.add_parser("export", help="export answers (pseudonymised)")
+    p.add_argument("--format", choices=["csv", "xlsx"], default="csv")
+    p.add_argument("--output", type=Path, help="file to write (default: standard output)")
+    p.set_defaults(func=cmd_export)
+    return parser
+
+
+# -- commands --------------------------------------------------------------------------
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from bot.dialogues.catalog import load_catalog
+
+    settings = load_settings()
+    paths = args.paths or [settings.dialogues_dir]
+    locales = ["nl", *[loc for loc in (args.locale or []) if loc != "nl"]]
+    catalog, problems = load_catalog(paths, settings.content_dir, locales, root=Path.cwd())
+    for problem in problems:
+        print(problem)
+    if problems:
+        print(f"{len(problems)} problem(s) found.", file=sys.stderr)
+        return EXIT_INVALID
+    print(f"ok: {len(catalog.dialogues)} dialogue(s), locales {', '.join(catalog.locales)}")
+    return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from bot.bootstrap import load_catalog
+
+    settings = load_settings()
+    catalog = load_catalog(settings)
+    for did, loaded in sorted(catalog.dialogues.items()):
+        spec = loaded.spec
+        title = catalog.text(settings.locale, spec.title)
+        print(f"{did}\t{spec.kind.value}\t{spec.part.value}\t{title}")
+    return 0
+
+
+def cmd_graph(args: argparse.Namespace) -> int:
+    from bot.bootstrap import load_catalog
+    from bot.dialogues.diagram import dot, mermaid
+
+    catalog = load_catalog(load_settings())
+    loaded = catalog.dialogues.get(args.dialogue)
+    if loaded is None:
+        return _unknown_dialogue(args.dialogue, list(catalog.dialogues))
+    print(mermaid(loaded.spec) if args.format == "mermaid" else dot(loaded.spec), end="")
+    return 0
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from bot.dialogues.schema import dialogue_schema
+
+    print(json.dumps(dialogue_schema(), indent=2, ensure_ascii=False))
+    return 0
+
+
+def cmd_try(args: argparse.Namespace) -> int:
+    from bot.console import Console
+
+    user = args.user or getpass.getuser()
+
+    async def play(app: Any) -> int:
+        if args.dialogue not in app.engine.dialogues:
+            return _unknown_dialogue(args.dialogue, list(app.engine.dialogues))
+        who = await app.coach.identify("console", user, user, app.settings.locale)
+        return await Console(app.coach, who).play(args.dialogue)
+
+    return _with_app(play)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from bot.bootstrap import configure_logging
+    from bot.telegram.runner import run_bot
+
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    if settings.telegram_token is None:
+        raise SettingsError("STRAATWIJS_TELEGRAM_TOKEN is not set; get a token from @BotFather")
+    return run_bot(settings)
+
+
+def cmd_web(args: argparse.Namespace) -> int:
+    from bot.bootstrap import configure_logging
+
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    from bot.web.server import serve
+
+    return serve(settings, args.host, args.port)
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from bot.store.migrate import upgrade
+
+    settings = load_settings()
+    upgrade(settings.database_url)
+    print("database is up to date")
+    return 0
+
+
+def cmd_org_add(args: argparse.Namespace) -> int:
+    async def work(app: Any) -> int:
+        async def add(session: Any) -> Any:
+            from bot.store.repo import Repository
+
+            return await Repository(session).add_organisation(args.name)
+
+        org = await _unique(app.db.write(add), f"organisation '{args.name}' already exists")
+        print(f"organisation {org.id}: {org.name}")
+        return 0
+
+    return _with_app(work)
+
+
+def cmd_group_add(args: argparse.Namespace) -> int:
+    async def work(app: Any) -> int:
+        async def add(session: Any) -> Any:
+            from bot.store.repo import Repository
+
+            return await Repository(session).add_group(args.org, args.name)
+
+        group = await _unique(
+            app.db.write(add), f"group '{args.name}' already exists in '{args.org}'"
+        )
+        print(f"group {group.id}: {args.org}/{group.name}")
+        return 0
+
+    return _with_app(work)
+
+
+def cmd_invite(args: argparse.Namespace) -> int:
+    async def work(app: Any) -> int:
+        from bot.store.repo import Repository
+
+        async def create(session: Any) -> Any:
+            repo = Repository(session)
+            group = await repo.group(args.group)
+            expires = datetime.now(UTC) + timedelta(days=args.days)
+            return await repo.create_invite(group.id, args.role, expires, args.uses)
+
+        invite = await app.db.write(create)
+        bot_name = args.bot or await _bot_username(app.settings)
+        uses = "unlimited uses" if invite.max_uses is None else f"{invite.max_uses} use(s)"
+        until = f"{invite.expires_at:%Y-%m-%d %H:%M} UTC"
+        print(f"invite for {args.group} as {args.role}, valid until {until}, {uses}")
+        print(f"https://t.me/{bot_name}?start={invite.code}")
+        return 0
+
+    return _with_app(work)
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from bot.export import to_csv, to_xlsx
+
+    async def work(app: Any) -> int:
+        from bot.store.repo import Repository
+
+        async def rows(session: Any) -> Any:
+            return await Repository(session).export_rows()
+
+        found = await app.db.write(rows)  # may create the pseudonym salt once
+        if args.format == "csv":
+            data = to_csv(found)
+            if args.output:
+                args.output.write_text(data, encoding="utf-8")
+            else:
+                sys.stdout.write(data)
+        else:
+            blob = to_xlsx(found)
+            if args.output:
+                args.output.write_bytes(blob)
+            elif sys.stdout.isatty():
+                print("straatwijs: give --output FILE for an Excel export", file=sys.stderr)
+                return EXIT_ERROR
+            else:
+                sys.stdout.buffer.write(blob)
+        if args.output:
+            print(f"{len(found)} answer(s) written to {args.output}", file=sys.stderr)
+        return 0
+
+    return _with_app(work)
+
+
+# -- helpers ----------------------------------------------------------------------------
+
+
+def _with_app(work: Callable[[Any], Awaitable[int]]) -> int:
+    """Build the app (validating dialogues, migrating), run `work`, close it."""
+    from bot.bootstrap import build
+
+    settings: Settings = load_settings()
+
+    async def runner() -> int:
+        app = await build(settings)
+        try:
+            return await work(app)
+        finally:
+            await app.close()
+
+    return asyncio.run(runner())
+
+
+async def _unique(pending: Awaitable[Any], message: str) -> Any:
+    from sqlalchemy.exc import IntegrityError
+
+    from bot.store.repo import NotFound
+
+    try:
+        return await pending
+    except IntegrityError:
+        raise SystemExit(f"straatwijs: {message}") from None
+    except NotFound as exc:
+        raise SystemExit(f"straatwijs: no {exc.args[0]}") from None
+
+
+async def _bot_username(settings: Settings) -> str:
+    """Ask Telegram (or the configured Bot API) for the bot's username."""
+    if settings.telegram_token is None:
+        return "YOUR_BOT"
+    from telegram import Bot
+
+    kwargs: dict[str, Any] = {}
+    if settings.telegram_api_url:
+        kwargs["base_url"] = settings.telegram_api_url
+    try:
+        async with Bot(settings.telegram_token.get_secret_value(), **kwargs) as bot:
+            return bot.username
+    except Exception:
+        return "YOUR_BOT"
+
+
+def _unknown_dialogue(name: str, known: list[str]) -> int:
+    import difflib
+
+    close = difflib.get_close_matches(name, known, n=1)
+    hint = f" Did you mean '{close[0]}'?" if close else ""
+    print(f"straatwijs: unknown dialogue '{name}'.{hint} See 'straatwijs list'.", file=sys.stderr)
+    return EXIT_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,316 @@
+"""Checks on one parsed dialogue: its graph, its conditions and its texts."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Iterator
+
+from bot.dialogues.content import Locale, placeholders
+from bot.dialogues.graph import can_end, reachable
+from bot.dialogues.model import (
+    AllOf,
+    AnyOf,
+    Compare,
+    Condition,
+    Dialogue,
+    NotCond,
+    Rule,
+    State,
+)
+from bot.dialogues.problems import Problem
+from bot.dialogues.yamlsource import YamlDoc
+
+Path = tuple[str | int, ...]
+Report = Callable[..., Problem]
+
+# Placeholders every text may use besides the dialogue's stored answers.
+GLOBAL_PLACEHOLDERS = frozenset({"first_name"})
+
+
+def check_dialogue(dialogue: Dialogue, doc: YamlDoc) -> list[Problem]:
+    """Structural problems: targets, reachability, ends, branches and conditions."""
+    problems: list[Problem] = []
+
+    def add(path: tuple[str | int, ...], message: str, hint: str = "") -> None:
+        problems.append(Problem(doc.file, doc.line_of(path), message, hint))
+
+    names = list(dialogue.states)
+    if dialogue.start not in dialogue.states:
+        add(
+            ("start",),
+            f"start state '{dialogue.start}' does not exist",
+            _suggest(dialogue.start, names),
+        )
+    stored = stored_keys(dialogue)
+    for name, state in dialogue.states.items():
+        base = ("states", name)
+        problems.extend(_check_state(dialogue, name, state, stored, doc))
+        for target, path in _target_paths(state, base):
+            if target not in dialogue.states:
+                add(
+                    path,
+                    f"state '{name}' goes to unknown state '{target}'",
+                    _suggest(target, names),
+                )
+    if dialogue.start in dialogue.states:
+        seen = reachable(dialogue)
+        for name in dialogue.states:
+            if name not in seen:
+                add(
+                    ("states", name),
+                    f"state '{name}' is unreachable from start '{dialogue.start}'",
+                    "point a 'next' to it or remove it",
+                )
+        ending = can_end(dialogue)
+        for name in dialogue.states:
+            if name in seen and name not in ending:
+                add(
+                    ("states", name),
+                    f"no end can be reached from state '{name}'",
+                    "add a path to a state with 'end: true'",
+                )
+    return problems
+
+
+def _check_state(
+    dialogue: Dialogue, name: str, state: State, stored: dict[str, str], doc: YamlDoc
+) -> Iterator[Problem]:
+    base: tuple[str | int, ...] = ("states", name)
+
+    def problem(path: tuple[str | int, ...], message: str, hint: str = "") -> Problem:
+        return Problem(doc.file, doc.line_of(path), message, hint)
+
+    if state.end:
+        for key in ("ask", "next", "store"):
+            if getattr(state, key) is not None:
+                yield problem(
+                    (*base, key),
+                    f"end state '{name}' has '{key}'",
+                    f"remove '{key}' or 'end: true'",
+                )
+        if not state.says and state.card is None:
+            yield problem(base, f"end state '{name}' says nothing", "add 'say' with a closing text")
+        return
+    if not state.says and state.card is None:
+        yield problem(base, f"state '{name}' has no 'say' or 'card'", "add the text to show")
+    if state.next is None:
+        yield problem(
+            base,
+            f"state '{name}' has no 'next' and is not an end",
+            "add 'next: <state>' or 'end: true'",
+        )
+    kind = state.input_kind
+    if state.store and kind == "continue":
+        yield problem(
+            (*base, "store"),
+            f"state '{name}' stores an answer but asks for none",
+            "remove 'store' or add 'ask'",
+        )
+    if state.ask and state.ask.kind in ("choice", "multi"):
+        spec = state.ask.choice or state.ask.multi
+        if spec is not None and not spec.options:
+            yield problem(
+                (*base, "ask"),
+                f"state '{name}' offers a choice without options",
+                "list at least one option under 'options'",
+            )
+    if state.ask and state.ask.multi and state.ask.multi.max is not None:
+        multi = state.ask.multi
+        if multi.max is not None and (multi.max < multi.min or multi.max > len(multi.options)):
+            yield problem(
+                (*base, "ask"),
+                f"state '{name}': multi max must lie between min and the number of options",
+            )
+    if isinstance(state.next, dict):
+        yield from _check_option_map(name, state, base, problem)
+    elif isinstance(state.next, list):
+        for i, rule in enumerate(state.next):
+            path = (*base, "next", i)
+            if rule.if_ is None and i != len(state.next) - 1:
+                yield problem(
+                    path,
+                    f"state '{name}': rule {i + 1} has no 'if', so later rules never apply",
+                    "move it to the end",
+                )
+            if rule.if_ is not None:
+                yield from _check_condition(rule.if_, (*path, "if"), stored, dialogue, problem)
+        if state.next and state.next[-1].if_ is not None:
+            yield problem(
+                (*base, "next"),
+                f"state '{name}': the last rule has an 'if', so no rule may match",
+                "end with a rule without 'if', e.g. {to: <state>}",
+            )
+
+
+def _check_option_map(name: str, state: State, base: Path, problem: Report) -> Iterator[Problem]:
+    path = (*base, "next")
+    kind = state.input_kind
+    if kind == "choice" and state.ask and state.ask.choice:
+        expected: list[object] = list(state.ask.choice.options)
+    elif kind == "yesno":
+        expected = ["yes", "no"]
+    else:
+        yield problem(
+            path,
+            f"state '{name}': 'next' maps options, but the state asks for {kind}",
+            "use 'next: <state>' or rules with 'if'",
+        )
+        return
+    given = list(state.next)
+    for option in expected:
+        if option not in given:
+            yield problem(
+                path,
+                f"state '{name}': option '{option}' has no target in 'next'",
+                f"add '{option}: <state>'",
+            )
+    for option in given:
+        if option not in expected:
+            words = ", ".join(str(o) for o in expected)
+            yield problem(
+                path,
+                f"state '{name}': 'next' names '{option}', which is not an option",
+                f"options are: {words}",
+            )
+
+
+def _check_condition(
+    cond: Condition, path: Path, stored: dict[str, str], dialogue: Dialogue, problem: Report
+) -> Iterator[Problem]:
+    if isinstance(cond, AllOf):
+        for i, sub in enumerate(cond.all):
+            yield from _check_condition(sub, (*path, "all", i), stored, dialogue, problem)
+    elif isinstance(cond, AnyOf):
+        for i, sub in enumerate(cond.any):
+            yield from _check_condition(sub, (*path, "any", i), stored, dialogue, problem)
+    elif isinstance(cond, NotCond):
+        yield from _check_condition(cond.not_, (*path, "not"), stored, dialogue, problem)
+    else:
+        for key, compare in cond.items():
+            if key not in stored:
+                yield problem(
+                    (*path, key),
+                    f"condition on answer '{key}', which no state stores",
+                    _suggest(key, list(stored))
+                    or "add 'store: " + key + "' to the state that asks it",
+                )
+                continue
+            yield from _check_values(key, compare, stored[key], dialogue, (*path, key), problem)
+
+
+def _check_values(
+    key: str, compare: Compare, state_name: str, dialogue: Dialogue, path: Path, problem: Report
+) -> Iterator[Problem]:
+    state = dialogue.states[state_name]
+    kind = state.input_kind
+    numeric = any(v is not None for v in (compare.lt, compare.lte, compare.gt, compare.gte))
+    if numeric and kind != "scale":
+        yield problem(
+            path,
+            f"condition compares answer '{key}' as a number, but it is a {kind} answer",
+            "use eq, in or contains",
+        )
+    if compare.contains is not None and kind != "multi":
+        yield problem(
+            path, f"'contains' needs a multi answer; '{key}' is a {kind} answer", "use eq or in"
+        )
+    spec = state.ask.choice or state.ask.multi if state.ask else None
+    if spec is not None:
+        values = [
+            compare.eq,
+            compare.ne,
+            compare.contains,
+            *(compare.in_ or []),
+            *(compare.not_in or []),
+        ]
+        for value in values:
+            if value is not None and value not in spec.options:
+                yield problem(
+                    path,
+                    f"condition on '{key}' tests '{value}', which is not one of its options",
+                    "options are: " + ", ".join(spec.options),
+                )
+
+
+def _target_paths(
+    state: State, base: tuple[str | int, ...]
+) -> Iterator[tuple[str, tuple[str | int, ...]]]:
+    nxt = state.next
+    if isinstance(nxt, str):
+        yield nxt, (*base, "next")
+    elif isinstance(nxt, dict):
+        for option, target in nxt.items():
+            yield target, (*base, "next", option)
+    elif isinstance(nxt, list):
+        for i, rule in enumerate(nxt):
+            if isinstance(rule, Rule):
+                yield rule.to, (*base, "next", i, "to")
+
+
+def stored_keys(dialogue: Dialogue) -> dict[str, str]:
+    """Answer name -> the (first) state that stores it."""
+    result: dict[str, str] = {}
+    for name, state in dialogue.states.items():
+        if state.store and state.store not in result:
+            result[state.store] = name
+    return result
+
+
+def text_keys(dialogue: Dialogue) -> Iterator[tuple[str, tuple[str | int, ...]]]:
+    """Every content key the dialogue uses, with the path where it is named."""
+    yield dialogue.title, ("title",)
+    if dialogue.summary:
+        yield dialogue.summary, ("summary",)
+    for name, state in dialogue.states.items():
+        base: tuple[str | int, ...] = ("states", name)
+        for i, key in enumerate(state.says):
+            yield key, (*base, "say", i) if isinstance(state.say, list) else (*base, "say")
+        if state.card:
+            yield f"{state.card}.title", (*base, "card")
+            yield f"{state.card}.body", (*base, "card")
+        ask = state.ask
+        if ask is None:
+            continue
+        spec = ask.choice or ask.multi
+        if spec is not None:
+            for option, key in spec.options.items():
+                yield key, (*base, "ask", ask.kind, "options", option)
+        if ask.scale is not None:
+            for end in ("low", "high"):
+                key = getattr(ask.scale, end)
+                if key:
+                    yield key, (*base, "ask", "scale", end)
+
+
+def check_texts(dialogue: Dialogue, doc: YamlDoc, locale: Locale) -> list[Problem]:
+    """Missing texts and unknown placeholders for one locale."""
+    problems: list[Problem] = []
+    allowed = GLOBAL_PLACEHOLDERS | set(stored_keys(dialogue))
+    for key, path in text_keys(dialogue):
+        text = locale.texts.get(key)
+        if text is None:
+            problems.append(
+                Problem(
+                    doc.file,
+                    doc.line_of(path),
+                    f"text '{key}' is missing in locale '{locale.code}'",
+                    f"add it to content/{locale.code}/{key.split('.')[0]}.yaml",
+                )
+            )
+            continue
+        for name in sorted(placeholders(text.value) - allowed):
+            problems.append(
+                Problem(
+                    text.file,
+                    text.line,
+                    f"text '{key}' uses placeholder '{{{name}}}', which dialogue "
+                    f"'{dialogue.id}' does not provide",
+                    "use {first_name} or the name of an answer the dialogue stores",
+                )
+            )
+    return problems
+
+
+def _suggest(word: str, choices: list[str]) -> str:
+    close = difflib.get_close_matches(word, choices, n=1)
+    return f"did you mean '{close[0]}'?" if close else ""

@@ -1,0 +1,121 @@
+"""Texts per locale, loaded from `content/<locale>/*.yaml`.
+
+Files hold nested mappings; a text's key is its path joined with dots, so
+`drijfveren: {intro: "..."}` defines `drijfveren.intro`. Dutch (`nl`) is the
+reference locale: every other locale must define the same keys.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.dialogues.problems import Problem
+from bot.dialogues.yamlsource import YamlDoc, YamlError, load_yaml
+
+PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
+DEFAULT_LOCALE = "nl"
+
+
+@dataclass(frozen=True)
+class Text:
+    """One text and where it was written."""
+
+    value: str
+    file: str
+    line: int
+
+
+@dataclass
+class Locale:
+    """All texts of one locale."""
+
+    code: str
+    texts: dict[str, Text] = field(default_factory=dict)
+
+    def get(self, key: str) -> str | None:
+        """The text for `key`, or None when this locale lacks it."""
+        text = self.texts.get(key)
+        return text.value if text else None
+
+    def has_prefix(self, prefix: str) -> bool:
+        """Whether some key lies below `prefix` (used for knowledge cards)."""
+        dotted = prefix + "."
+        return any(key.startswith(dotted) for key in self.texts)
+
+
+def placeholders(text: str) -> set[str]:
+    """Names of the `{placeholders}` a text uses."""
+    return set(PLACEHOLDER.findall(text))
+
+
+def fill(text: str, values: dict[str, str]) -> str:
+    """Replace known placeholders; unknown ones stay visible rather than crash."""
+    return PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), text)
+
+
+def available_locales(content_dir: Path) -> list[str]:
+    """Locale codes that have a folder under the content directory."""
+    if not content_dir.is_dir():
+        return []
+    return sorted(p.name for p in content_dir.iterdir() if p.is_dir() and _is_locale(p.name))
+
+
+def _is_locale(name: str) -> bool:
+    return re.fullmatch(r"[a-z]{2}", name) is not None
+
+
+def load_locale(
+    content_dir: Path, code: str, root: Path | None = None
+) -> tuple[Locale, list[Problem]]:
+    """Load one locale's texts; problems are returned, never raised."""
+    locale = Locale(code)
+    problems: list[Problem] = []
+    folder = content_dir / code
+    for path in sorted(folder.glob("*.yaml")):
+        name = _display(path, root)
+        try:
+            doc = load_yaml(path, name)
+        except YamlError as exc:
+            problems.extend(exc.problems)
+            continue
+        _flatten(doc, doc.data, (), locale, problems)
+    return locale, problems
+
+
+def _flatten(
+    doc: YamlDoc, data: object, path: tuple[str, ...], locale: Locale, problems: list[Problem]
+) -> None:
+    if data is None:
+        return
+    if isinstance(data, dict):
+        for key, value in data.items():
+            _flatten(doc, value, (*path, str(key)), locale, problems)
+        return
+    key = ".".join(path)
+    line = doc.line_of(path)
+    if not isinstance(data, str | int | float) or isinstance(data, bool):
+        problems.append(Problem(doc.file, line, f"text '{key}' must be a string", "quote the text"))
+        return
+    if key in locale.texts:
+        first = locale.texts[key]
+        problems.append(
+            Problem(
+                doc.file,
+                line,
+                f"text '{key}' is defined twice (also at {first.file}:{first.line})",
+                "keep one of them",
+            )
+        )
+        return
+    locale.texts[key] = Text(str(data).strip(), doc.file, line)
+
+
+def _display(path: Path, root: Path | None) -> str:
+    if root is not None:
+        try:
+            return str(path.resolve().relative_to(root.resolve()))
+        except ValueError:
+            pass
+    return str(path)

@@ -1,0 +1,92 @@
+"""Graph facts of a dialogue: edges, reachability and remaining steps."""
+
+from __future__ import annotations
+
+from collections import deque
+
+from bot.dialogues.model import Dialogue, Rule, State
+
+
+def targets(state: State) -> list[str]:
+    """The states `state` can lead to, in the order written."""
+    nxt = state.next
+    if nxt is None:
+        return []
+    if isinstance(nxt, str):
+        return [nxt]
+    if isinstance(nxt, dict):
+        return list(dict.fromkeys(nxt.values()))
+    return list(dict.fromkeys(rule.to for rule in nxt if isinstance(rule, Rule)))
+
+
+def reachable(dialogue: Dialogue) -> set[str]:
+    """States reachable from the start (targets that do not exist are skipped)."""
+    seen: set[str] = set()
+    queue = deque([dialogue.start] if dialogue.start in dialogue.states else [])
+    while queue:
+        name = queue.popleft()
+        if name in seen:
+            continue
+        seen.add(name)
+        queue.extend(t for t in targets(dialogue.states[name]) if t in dialogue.states)
+    return seen
+
+
+def can_end(dialogue: Dialogue) -> set[str]:
+    """States from which some end state can be reached."""
+    incoming: dict[str, list[str]] = {name: [] for name in dialogue.states}
+    for name, state in dialogue.states.items():
+        for target in targets(state):
+            if target in incoming:
+                incoming[target].append(name)
+    good = {name for name, state in dialogue.states.items() if state.end}
+    queue = deque(good)
+    while queue:
+        for source in incoming[queue.popleft()]:
+            if source not in good:
+                good.add(source)
+                queue.append(source)
+    return good
+
+
+def remaining_steps(dialogue: Dialogue) -> dict[str, int]:
+    """For each state, the most steps (states with an input) still ahead, itself included.
+
+    Progress shows `step n of total` with total = steps done + this number. The
+    longest path keeps the total from growing mid-way; loops are cut where they
+    close, so a dialogue with a loop still gets a finite count.
+    """
+    memo: dict[str, int] = {}
+
+    def walk(name: str, stack: frozenset[str]) -> int:
+        if name in memo:
+            return memo[name]
+        state = dialogue.states[name]
+        if state.end:
+            return 0
+        ahead = [
+            walk(t, stack | {name})
+            for t in targets(state)
+            if t in dialogue.states and t not in stack and t != name
+        ]
+        result = 1 + max(ahead, default=0)
+        if not stack & _closing(dialogue, name):
+            memo[name] = result
+        return result
+
+    for name in dialogue.states:
+        walk(name, frozenset())
+    return memo | {n: walk(n, frozenset()) for n in dialogue.states if n not in memo}
+
+
+def _closing(dialogue: Dialogue, name: str) -> set[str]:
+    """States reachable from `name`; a result computed on a stack among them is partial."""
+    seen: set[str] = set()
+    queue = deque(targets(dialogue.states[name]))
+    while queue:
+        current = queue.popleft()
+        if current in seen or current not in dialogue.states:
+            continue
+        seen.add(current)
+        queue.extend(targets(dialogue.states[current]))
+    return seen

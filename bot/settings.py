@@ -1,0 +1,94 @@
+"""Settings from environment variables (and an optional `.env` file).
+
+Read and validated once, in the composition root; a bad value stops start-up
+with a message that names the variable and what it should look like.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class SettingsError(Exception):
+    """Settings that cannot be used; the message is meant for the operator."""
+
+
+class Settings(BaseSettings):
+    """Everything configurable, named STRAATWIJS_<FIELD> in the environment."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="STRAATWIJS_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    database_url: str = "sqlite:///straatwijs.db"
+    telegram_token: SecretStr | None = None
+    telegram_api_url: str | None = None
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    webhook_listen: str = "0.0.0.0"
+    webhook_port: int = Field(8443, ge=1, le=65535)
+    dialogues_dir: Path = REPO_ROOT / "dialogues"
+    content_dir: Path = REPO_ROOT / "content"
+    locale: str = "nl"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    db_busy_timeout: float = Field(5.0, gt=0, le=120, description="Seconds to wait for a lock.")
+    web_base_url: str = "http://127.0.0.1:8080"
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        if not re.match(r"^(sqlite|postgres|postgresql)(\+\w+)?://", value):
+            raise ValueError(
+                "must look like sqlite:///path/to/file.db or postgresql://user@host:5432/db"
+            )
+        return value
+
+    @field_validator("telegram_api_url", "webhook_url", "web_base_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError("must be an http(s) URL")
+        return value
+
+    @field_validator("telegram_token")
+    @classmethod
+    def _token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not re.fullmatch(r"\d+:[\w-]{20,}", value.get_secret_value()):
+            raise ValueError("must look like 123456789:AA... as BotFather gives it")
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not re.fullmatch(
+            r"[A-Za-z0-9_-]{1,256}", value.get_secret_value()
+        ):
+            raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+        return value
+
+    @field_validator("locale")
+    @classmethod
+    def _locale(cls, value: str) -> str:
+        if not re.fullmatch(r"[a-z]{2}", value):
+            raise ValueError("must be a two-letter language code such as nl or en")
+        return value
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings once; turn validation errors into one readable SettingsError."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors():
+            name = "STRAATWIJS_" + "_".join(str(p) for p in error["loc"]).upper()
+            message = error["msg"].removeprefix("Value error, ")
+            lines.append(f"{name}: {message}")
+        raise SettingsError("invalid settings:\n  " + "\n  ".join(lines)) from None

@@ -1,0 +1,336 @@
+"""Queries and writes, one method per question the application asks.
+
+Every method runs inside the transaction its caller opened with
+`Database.read()` or `Database.write()`; none commits on its own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.engine.types import Answer, RunState
+from bot.store.models import (
+    ROLES,
+    AnswerRow,
+    Group,
+    HandledUpdate,
+    Invite,
+    Membership,
+    Meta,
+    Organisation,
+    Person,
+    Run,
+    utcnow,
+)
+
+OPEN = ("active", "paused")
+
+
+class NotFound(LookupError):
+    """A named organisation, group or record does not exist."""
+
+
+@dataclass(frozen=True)
+class ExportRow:
+    """One answer as exported: pseudonymous, with its context."""
+
+    person: str
+    organisations: str
+    groups: str
+    dialogue_id: str
+    run_id: int
+    run_status: str
+    state: str
+    key: str
+    kind: str
+    answer: str
+    answered_at: datetime
+
+
+class Repository:
+    """Data access within one session/transaction."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.postgres = session.bind.dialect.name == "postgresql" if session.bind else False
+
+    # -- people -------------------------------------------------------------------
+
+    async def person_by_external(self, channel: str, external_id: str) -> Person | None:
+        result = await self.session.execute(
+            select(Person).where(Person.channel == channel, Person.external_id == external_id)
+        )
+        return result.scalar_one_or_none()
+
+    async def ensure_person(
+        self, channel: str, external_id: str, first_name: str | None, locale: str
+    ) -> Person:
+        """The person for this channel identity, created on first contact."""
+        person = await self.person_by_external(channel, external_id)
+        if person is None:
+            person = Person(
+                channel=channel, external_id=external_id, first_name=first_name, locale=locale
+            )
+            self.session.add(person)
+            await self.session.flush()
+        person.last_seen_at = utcnow()
+        return person
+
+    async def person(self, person_id: int, lock: bool = False) -> Person:
+        """A person by id. With `lock`, PostgreSQL holds the row until commit, which
+        serialises every update of one person across workers (SQLite's BEGIN
+        IMMEDIATE already serialises all writes)."""
+        query = select(Person).where(Person.id == person_id)
+        if lock and self.postgres:
+            query = query.with_for_update()
+        person = (await self.session.execute(query)).scalar_one_or_none()
+        if person is None:
+            raise NotFound(f"person {person_id}")
+        return person
+
+    # -- runs -----------------------------------------------------------------------
+
+    async def create_run(self, person_id: int, state: RunState) -> Run:
+        row = Run(person_id=person_id, dialogue_id=state.dialogue_id)
+        _copy_state(row, state)
+        self.session.add(row)
+        await self.session.flush()
+        return row
+
+    async def run(self, run_id: int) -> Run | None:
+        return await self.session.get(Run, run_id)
+
+    async def open_run(self, person_id: int, dialogue_id: str | None = None) -> Run | None:
+        """The person's most recent active or paused run (of one dialogue, if given)."""
+        query = select(Run).where(Run.person_id == person_id, Run.status.in_(OPEN))
+        if dialogue_id is not None:
+            query = query.where(Run.dialogue_id == dialogue_id)
+        query = query.order_by(Run.updated_at.desc(), Run.id.desc()).limit(1)
+        return (await self.session.execute(query)).scalar_one_or_none()
+
+    async def runs_of(self, person_id: int) -> Sequence[Run]:
+        query = select(Run).where(Run.person_id == person_id).order_by(Run.id)
+        return (await self.session.execute(query)).scalars().all()
+
+    async def run_state(self, row: Run) -> RunState:
+        """The engine's view of a stored run, with its answers."""
+        return RunState(
+            dialogue_id=row.dialogue_id,
+            version=row.version,
+            state=row.state,
+            answers=await self.answers_of(row.id),
+            history=tuple(row.history or ()),
+            pending=tuple(row.pending or ()),
+            status=row.status,  # type: ignore[arg-type]
+            step=row.step,
+        )
+
+    async def save_run(self, row: Run, state: RunState) -> None:
+        _copy_state(row, state)
+        await self.session.flush()
+
+    # -- answers ----------------------------------------------------------------------
+
+    async def answers_of(self, run_id: int) -> dict[str, Any]:
+        rows = await self.session.execute(select(AnswerRow).where(AnswerRow.run_id == run_id))
+        return {row.key: _value(row) for row in rows.scalars()}
+
+    async def put_answer(self, run: Run, answer: Answer) -> None:
+        """Store or replace the answer under its key (going back and answering again)."""
+        existing = (
+            await self.session.execute(
+                select(AnswerRow).where(AnswerRow.run_id == run.id, AnswerRow.key == answer.key)
+            )
+        ).scalar_one_or_none()
+        row = existing or AnswerRow(
+            run_id=run.id, person_id=run.person_id, dialogue_id=run.dialogue_id, key=answer.key
+        )
+        row.state = answer.state
+        row.kind = answer.kind
+        row.text = answer.value if answer.kind == "text" else None
+        row.value = None if answer.kind == "text" else answer.value
+        row.updated_at = utcnow()
+        if existing is None:
+            self.session.add(row)
+        await self.session.flush()
+
+    async def forget_answers(self, run_id: int, keys: Sequence[str]) -> None:
+        if keys:
+            await self.session.execute(
+                delete(AnswerRow).where(AnswerRow.run_id == run_id, AnswerRow.key.in_(keys))
+            )
+
+    # -- organisations, groups, invites ----------------------------------------------
+
+    async def add_organisation(self, name: str) -> Organisation:
+        org = Organisation(name=name)
+        self.session.add(org)
+        await self.session.flush()
+        return org
+
+    async def organisation(self, name: str) -> Organisation:
+        org = (
+            await self.session.execute(select(Organisation).where(Organisation.name == name))
+        ).scalar_one_or_none()
+        if org is None:
+            raise NotFound(f"organisation '{name}'")
+        return org
+
+    async def add_group(self, organisation: str, name: str) -> Group:
+        org = await self.organisation(organisation)
+        group = Group(organisation_id=org.id, name=name)
+        self.session.add(group)
+        await self.session.flush()
+        return group
+
+    async def group(self, name: str, organisation: str | None = None) -> Group:
+        """A group by name (or `org/name`); ambiguous names need the organisation."""
+        if organisation is None and "/" in name:
+            organisation, name = name.split("/", 1)
+        query = select(Group).where(Group.name == name)
+        if organisation is not None:
+            query = query.join(Organisation).where(Organisation.name == organisation)
+        groups = (await self.session.execute(query)).scalars().all()
+        if not groups:
+            raise NotFound(f"group '{name}'")
+        if len(groups) > 1:
+            raise NotFound(f"group name '{name}' exists in several organisations; use ORG/GROUP")
+        return groups[0]
+
+    async def create_invite(
+        self,
+        group_id: int,
+        role: str,
+        expires_at: datetime | None = None,
+        max_uses: int | None = None,
+        created_by: int | None = None,
+    ) -> Invite:
+        if role not in ROLES:
+            raise ValueError(f"role must be one of {', '.join(ROLES)}")
+        invite = Invite(
+            code=secrets.token_urlsafe(12),
+            group_id=group_id,
+            role=role,
+            expires_at=expires_at,
+            max_uses=max_uses,
+            created_by=created_by,
+        )
+        self.session.add(invite)
+        await self.session.flush()
+        return invite
+
+    async def memberships(self, person_id: int) -> Sequence[Membership]:
+        query = select(Membership).where(Membership.person_id == person_id)
+        return (await self.session.execute(query)).scalars().all()
+
+    # -- updates --------------------------------------------------------------------------
+
+    async def mark_handled(self, update_id: int) -> bool:
+        """Record an update id; False when it was handled before."""
+        if await self.session.get(HandledUpdate, update_id) is not None:
+            return False
+        try:
+            async with self.session.begin_nested():
+                self.session.add(HandledUpdate(update_id=update_id))
+        except IntegrityError:
+            return False
+        return True
+
+    # -- pseudonyms and export ---------------------------------------------------------
+
+    async def pseudonymiser(self) -> Pseudonymiser:
+        """Keyed pseudonyms: stable within this database, meaningless outside it."""
+        salt = await self.session.get(Meta, "pseudonym_salt")
+        if salt is None:
+            salt = Meta(key="pseudonym_salt", value=secrets.token_hex(32))
+            self.session.add(salt)
+            await self.session.flush()
+        return Pseudonymiser(bytes.fromhex(salt.value))
+
+    async def export_rows(self) -> list[ExportRow]:
+        """Every answer, pseudonymised (the operator's view)."""
+        pseudo = await self.pseudonymiser()
+        query = (
+            select(AnswerRow, Run)
+            .join(Run, Run.id == AnswerRow.run_id)
+            .order_by(AnswerRow.person_id, Run.id, AnswerRow.created_at, AnswerRow.id)
+        )
+        rows = (await self.session.execute(query)).all()
+        groups = await self._group_names({a.person_id for a, _ in rows})
+        return [
+            ExportRow(
+                person=pseudo(answer.person_id),
+                organisations=groups.get(answer.person_id, ("", ""))[0],
+                groups=groups.get(answer.person_id, ("", ""))[1],
+                dialogue_id=answer.dialogue_id,
+                run_id=run.id,
+                run_status=run.status,
+                state=answer.state,
+                key=answer.key,
+                kind=answer.kind,
+                answer=_as_text(_value(answer)),
+                answered_at=answer.updated_at,
+            )
+            for answer, run in rows
+        ]
+
+    async def _group_names(self, person_ids: set[int]) -> dict[int, tuple[str, str]]:
+        if not person_ids:
+            return {}
+        query = (
+            select(Membership.person_id, Organisation.name, Group.name)
+            .join(Group, Group.id == Membership.group_id)
+            .join(Organisation, Organisation.id == Group.organisation_id)
+            .where(Membership.person_id.in_(person_ids))
+            .order_by(Organisation.name, Group.name)
+        )
+        found: dict[int, tuple[list[str], list[str]]] = {}
+        for person_id, org, group in (await self.session.execute(query)).all():
+            orgs, groups = found.setdefault(person_id, ([], []))
+            if org not in orgs:
+                orgs.append(org)
+            groups.append(f"{org}/{group}")
+        return {pid: ("; ".join(o), "; ".join(g)) for pid, (o, g) in found.items()}
+
+
+class Pseudonymiser:
+    """Maps a person id to a short stable pseudonym with an installation secret."""
+
+    def __init__(self, salt: bytes) -> None:
+        self.salt = salt
+
+    def __call__(self, person_id: int) -> str:
+        digest = hmac.new(self.salt, str(person_id).encode(), hashlib.sha256).hexdigest()
+        return "P-" + digest[:10]
+
+
+def _copy_state(row: Run, state: RunState) -> None:
+    row.version = state.version
+    row.state = state.state
+    row.history = list(state.history)
+    row.pending = list(state.pending)
+    if row.status != state.status and state.status == "finished":
+        row.finished_at = utcnow()
+    row.status = state.status
+    row.step = state.step
+    row.updated_at = utcnow()
+
+
+def _value(row: AnswerRow) -> Any:
+    return row.text if row.kind == "text" else row.value
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, list):
+        return "; ".join(str(v) for v in value)
+    return "" if value is None else str(value)
