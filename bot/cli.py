@@ -15,9 +15,14 @@ from typing import Any
 from bot.dialogues.problems import InvalidDialogues
 from bot.settings import Settings, SettingsError, load_settings
 from bot.store.db import StoreError
+from bot.store.repo import NotFound
 
 EXIT_INVALID = 1
 EXIT_ERROR = 2
+
+
+class CommandError(Exception):
+    """A command that cannot do what was asked; the message says why."""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,8 +43,10 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_INVALID
-    except StoreError as exc:
+    except (StoreError, CommandError) as exc:
         print(f"straatwijs: {exc}", file=sys.stderr)
+    except NotFound as exc:
+        print(f"straatwijs: no {exc.args[0]}", file=sys.stderr)
     except KeyboardInterrupt:
         return 130
     return EXIT_ERROR
@@ -311,14 +318,10 @@ def _with_app(work: Callable[[Any], Awaitable[int]]) -> int:
 async def _unique(pending: Awaitable[Any], message: str) -> Any:
     from sqlalchemy.exc import IntegrityError
 
-    from bot.store.repo import NotFound
-
     try:
         return await pending
     except IntegrityError:
-        raise SystemExit(f"straatwijs: {message}") from None
-    except NotFound as exc:
-        raise SystemExit(f"straatwijs: no {exc.args[0]}") from None
+        raise CommandError(message) from None
 
 
 async def _bot_username(settings: Settings) -> str:

@@ -29,14 +29,14 @@ class Console:
     """Plays one dialogue for one person between an input and an output stream."""
 
     def __init__(
-        self, coach: Coach, who: Who, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout
+        self, coach: Coach, who: Who, stdin: TextIO | None = None, stdout: TextIO | None = None
     ) -> None:
         self.coach = coach
         self.who = who
-        self.stdin = stdin
-        self.out = stdout
+        self.stdin = stdin or sys.stdin
+        self.out = stdout or sys.stdout
         self.render = Renderer(coach.engine.catalog)
-        self.echo = not stdin.isatty()
+        self.echo = not self.stdin.isatty()
 
     async def play(self, dialogue_id: str) -> int:
         """Run until the dialogue ends, is paused or stopped, or input runs out."""

@@ -1,0 +1,95 @@
+"""Shared fixtures: a migrated database per test, on SQLite or PostgreSQL.
+
+Set STRAATWIJS_TEST_DATABASE_URL=postgresql://... to run the whole suite on
+PostgreSQL (`.ci/run` does both). SQLite tests copy a template file migrated
+once per session; PostgreSQL tests truncate every table between tests.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from bot.bootstrap import App, build
+from bot.settings import REPO_ROOT, Settings
+from bot.store.db import is_sqlite, sync_url
+from bot.store.migrate import upgrade
+from bot.store.models import Base
+
+TEST_DATABASE_URL = os.environ.get("STRAATWIJS_TEST_DATABASE_URL", "")
+
+
+def on_postgres() -> bool:
+    return bool(TEST_DATABASE_URL) and not is_sqlite(TEST_DATABASE_URL)
+
+
+@pytest.fixture(scope="session")
+def _migrated_template(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A migrated database: a template SQLite file, or the PostgreSQL test database."""
+    if on_postgres():
+        engine = create_engine(sync_url(TEST_DATABASE_URL))
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+        upgrade(TEST_DATABASE_URL)
+        return TEST_DATABASE_URL
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    upgrade(f"sqlite:///{path}")
+    return str(path)
+
+
+@pytest.fixture
+def database_url(_migrated_template: str, tmp_path: Path) -> Iterator[str]:
+    """A migrated, empty database for one test."""
+    if on_postgres():
+        engine = create_engine(sync_url(TEST_DATABASE_URL))
+        tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+        with engine.begin() as conn:
+            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        engine.dispose()
+        yield TEST_DATABASE_URL
+        return
+    path = tmp_path / "straatwijs.db"
+    shutil.copyfile(_migrated_template, path)
+    yield f"sqlite:///{path}"
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(
+        database_url=database_url,
+        dialogues_dir=REPO_ROOT / "dialogues",
+        content_dir=REPO_ROOT / "content",
+        locale="nl",
+        db_busy_timeout=2.0,
+        _env_file=None,  # type: ignore[call-arg]
+    )
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[App]:
+    built = await build(settings, migrate=False)
+    try:
+        yield built
+    finally:
+        await built.close()
+
+
+@pytest.fixture
+def cli_env(database_url: str, tmp_path: Path) -> dict[str, str]:
+    """Environment for running the `straatwijs` command against the test database."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STRAATWIJS_")}
+    env["STRAATWIJS_DATABASE_URL"] = database_url
+    env["PTB_TIMEDELTA"] = "true"
+    return env
+
+
+@pytest.fixture
+def repo_root() -> Path:
+    return REPO_ROOT
