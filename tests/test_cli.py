@@ -77,7 +77,7 @@ def test_list_is_tab_separated(cli):
     lines = out.strip().splitlines()
     assert any(line.startswith("drijfveren\tzelfkennis\tzelfkennis\t") for line in lines)
     for line in lines:
-        did, kind, part, title = line.split("\t")
+        _did, kind, part, title = line.split("\t")
         assert kind in ("zelfkennis", "bewustwording", "straatscenario")
         assert part in (
             "kennis",
