@@ -15,4 +15,10 @@ def dialogue_schema() -> dict[str, Any]:
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["$id"] = SCHEMA_ID
     schema["title"] = "Straatwijs dialogue"
+    # `ask: yesno` and `ask: continue` are shorthands the model accepts before validation.
+    ask = schema["$defs"]["Ask"]
+    schema["$defs"]["Ask"] = {
+        "description": ask.get("description", ""),
+        "anyOf": [ask, {"enum": ["yesno", "continue"]}],
+    }
     return schema
