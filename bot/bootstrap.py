@@ -47,9 +47,9 @@ def load_catalog(settings: Settings, locales: list[str] | None = None) -> Catalo
     )
 
 
-async def build(settings: Settings, migrate: bool = True) -> App:
+async def build(settings: Settings, migrate: bool = True, catalog: Catalog | None = None) -> App:
     """Validate dialogues, migrate and connect the database, wire the services."""
-    catalog = load_catalog(settings)
+    catalog = catalog or load_catalog(settings)
     catalog.default_locale = settings.locale
     if migrate:
         await asyncio.to_thread(upgrade, settings.database_url)

@@ -37,10 +37,17 @@ class Who:
 
 @dataclass(frozen=True)
 class Turn:
-    """The result of one call: the run it concerned (if any) and the engine outcome."""
+    """The result of one call: the run it concerned (if any) and the engine outcome.
+
+    `duplicate` is set when the update was handled before and nothing was done.
+    """
 
     run_id: int | None
     outcome: Outcome | None
+    duplicate: bool = False
+
+
+DUPLICATE = Turn(None, None, duplicate=True)
 
 
 @dataclass(frozen=True)
@@ -72,11 +79,11 @@ class Coach:
             person = await Repository(session).ensure_person(
                 channel, external_id, first_name, locale
             )
-            return _who(person)
+            return who_of(person)
 
         return await self.db.write(work)
 
-    async def start(self, who: Who, dialogue_id: str) -> Turn:
+    async def start(self, who: Who, dialogue_id: str, once: int | None = None) -> Turn:
         """Open a dialogue: resume the person's open run of it, else start a new one.
 
         Any other active run is paused, so typed answers go to this one.
@@ -86,7 +93,9 @@ class Coach:
         async def work(session: AsyncSession) -> Turn:
             repo = Repository(session)
             person = await repo.person(who.id, lock=True)
-            ctx = _who(person).context
+            if once is not None and not await repo.mark_handled(once):
+                return DUPLICATE
+            ctx = who_of(person).context
             existing = await repo.open_run(person.id, dialogue_id)
             await self._pause_others(repo, person.id, keep=existing.id if existing else None)
             if existing is not None:
@@ -99,35 +108,48 @@ class Coach:
 
         return await self.db.write(work)
 
-    async def resume(self, who: Who, run_id: int) -> Turn:
+    async def resume(self, who: Who, run_id: int, once: int | None = None) -> Turn:
         """Show a run's current step again (after a pause, a restart or a menu choice)."""
 
         async def work(session: AsyncSession) -> Turn:
             repo = Repository(session)
             person = await repo.person(who.id, lock=True)
+            if once is not None and not await repo.mark_handled(once):
+                return DUPLICATE
             row = await repo.run(run_id)
             if row is None or row.person_id != person.id or row.status not in ("active", "paused"):
                 return Turn(None, None)
             await self._pause_others(repo, person.id, keep=row.id)
-            outcome = self.engine.resume(await repo.run_state(row), _who(person).context)
+            outcome = self.engine.resume(await repo.run_state(row), who_of(person).context)
             await repo.save_run(row, outcome.run)
             return Turn(row.id, outcome)
 
         return await self.db.write(work)
 
     async def handle(
-        self, who: Who, given: Input, run_id: int | None = None, step: int | None = None
+        self,
+        who: Who,
+        given: Input,
+        run_id: int | None = None,
+        step: int | None = None,
+        once: int | None = None,
     ) -> Turn:
-        """Apply one input to a run (by id from a button, else the active run)."""
+        """Apply one input to a run (by id from a button, else the active run).
+
+        `once` is the channel's update id: recorded in the same transaction, so a
+        redelivered update has no second effect.
+        """
 
         async def work(session: AsyncSession) -> Turn:
             repo = Repository(session)
             person = await repo.person(who.id, lock=True)
+            if once is not None and not await repo.mark_handled(once):
+                return DUPLICATE
             row = await self._target(repo, person.id, run_id)
             if row is None:
                 return Turn(None, None)
             state = await repo.run_state(row)
-            outcome = self.engine.handle(state, given, _who(person).context, step)
+            outcome = self.engine.handle(state, given, who_of(person).context, step)
             if outcome.changed:
                 if outcome.answer is not None:
                     await repo.put_answer(row, outcome.answer)
@@ -178,7 +200,8 @@ class Coach:
                 row.status = "paused"
 
 
-def _who(person: Person) -> Who:
+def who_of(person: Person) -> Who:
+    """The channel-facing view of a person row."""
     return Who(
         person.id,
         person.locale,

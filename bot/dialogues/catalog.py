@@ -58,6 +58,59 @@ COMMON_KEYS: tuple[str, ...] = (
 )
 
 
+# Texts of the Telegram channel; checked like the common texts.
+BOT_KEYS: tuple[str, ...] = (
+    "bot.welcome",
+    "bot.consent",
+    "bot.consent_yes",
+    "bot.consent_no",
+    "bot.consent_declined",
+    "bot.joined",
+    "bot.joined_also",
+    "bot.already_member",
+    "bot.language_prompt",
+    "bot.language_set",
+    "bot.start_hint",
+    "bot.no_invite",
+    "bot.invite_invalid",
+    "bot.invite_expired",
+    "bot.invite_used_up",
+    "bot.not_joined",
+    "bot.help",
+    "bot.unknown_command",
+    "bot.nothing_open",
+    "bot.edited",
+    "bot.inactive_again",
+    "bot.error",
+    "bot.language_button_nl",
+    "bot.language_button_en",
+    "bot.consent_given",
+    "bot.menu.title",
+    "bot.menu.by_part",
+    "bot.menu.parts_title",
+    "bot.menu.back",
+    "bot.menu.empty",
+    "bot.menu.list_title",
+    "bot.menu.minutes",
+    "bot.menu.status_new",
+    "bot.menu.status_in_progress",
+    "bot.menu.status_done",
+    "bot.menu.legend",
+    "bot.kind.zelfkennis",
+    "bot.kind.bewustwording",
+    "bot.kind.straatscenario",
+    "bot.part.kennis",
+    "bot.part.bewustwording",
+    "bot.part.handelingsintelligentie",
+    "bot.part.zelfkennis",
+    "bot.part.verbinding",
+    "bot.commands.oefeningen",
+    "bot.commands.hulp",
+    "bot.commands.taal",
+    "bot.commands.start",
+)
+
+
 @dataclass(frozen=True)
 class LoadedDialogue:
     """A valid dialogue with its source file and content hash."""
@@ -134,14 +187,14 @@ def load_catalog(
         locale, locale_problems = load_locale(content_dir, code, root)
         problems.extend(locale_problems)
         loaded_locales[code] = locale
-        for key in COMMON_KEYS:
+        for key in (*COMMON_KEYS, *BOT_KEYS):
             if locale.get(key) is None:
                 problems.append(
                     Problem(
                         _display(content_dir / code, root),
                         1,
-                        f"common text '{key}' is missing in locale '{code}'",
-                        f"add it to content/{code}/common.yaml",
+                        f"required text '{key}' is missing in locale '{code}'",
+                        f"add it to content/{code}/{key.split('.')[0]}.yaml",
                     )
                 )
     files = dialogue_files(dialogue_paths)
@@ -211,8 +264,50 @@ def parse_dialogue(path: Path, name: str) -> tuple[Dialogue | None, YamlDoc | No
     try:
         dialogue = Dialogue.model_validate(doc.data)
     except ValidationError as exc:
-        return None, doc, [_from_pydantic(error, doc) for error in exc.errors()]
+        errors = _closest_alternatives(exc.errors(), doc.data)
+        return None, doc, [_from_pydantic(error, doc) for error in errors]
     return dialogue, doc, check_dialogue(dialogue, doc)
+
+
+def _closest_alternatives(errors: list[Any], data: object) -> list[Any]:
+    """A value that fits no member of a union fails once per member (`say: Hallo`
+    is neither a text key nor a list); keep only the member that came closest:
+    deepest into the data, else more than a type mismatch, else the first."""
+    groups: dict[tuple[Any, ...], dict[Any, list[Any]]] = {}
+    for error in errors:
+        loc = tuple(error["loc"])
+        cut = _last_tag(data, loc[:-1] if error["type"] == "missing" else loc)
+        key, tag = (loc[:cut], loc[cut]) if cut is not None else (loc, None)
+        groups.setdefault(key, {}).setdefault(tag, []).append(error)
+
+    def closeness(branch: list[Any]) -> tuple[int, bool]:
+        depth = max(len(_data_path(data, e["loc"])) for e in branch)
+        return depth, not all(e["type"].endswith("_type") for e in branch)
+
+    kept: list[Any] = []
+    for branches in groups.values():
+        if len(branches) == 1:
+            kept.extend(*branches.values())
+        else:
+            kept.extend(max(branches.values(), key=closeness))
+    return kept
+
+
+def _last_tag(data: object, loc: tuple[Any, ...]) -> int | None:
+    """Index of the last loc entry that names a union member rather than data."""
+    last = None
+    current = data
+    for index, part in enumerate(loc):
+        if isinstance(current, dict) and isinstance(part, str):
+            key = part if part in current else part.rstrip("_")
+            if key in current:
+                current = current[key]
+                continue
+        elif isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current):
+            current = current[part]
+            continue
+        last = index
+    return last
 
 
 def _from_pydantic(error: Any, doc: YamlDoc) -> Problem:

@@ -75,6 +75,8 @@ def parse_yaml(text: str, name: str) -> YamlDoc:
         node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
+        if exc.context and "flow" in exc.context and exc.context_mark:
+            mark = exc.context_mark  # an unclosed { or [: point at where it opened
         line = mark.line + 1 if mark else 1
         what = exc.problem or "invalid YAML"
         if exc.context:
@@ -98,6 +100,8 @@ def _syntax_hint(what: str) -> str:
         return "a text containing ': ' must be quoted"
     if "found character '\\t'" in what:
         return "indent with spaces, not tabs"
+    if "while parsing a flow" in what:
+        return "a '{' or '[' opened on this line is not closed"
     if "could not find expected ':'" in what:
         return "every key needs 'key: value'; check indentation and quotes on the line before"
     return "check indentation and quoting around this line"

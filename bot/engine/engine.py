@@ -67,7 +67,8 @@ class Engine:
         """Show the current state again, moving the run if its state vanished."""
         compiled = self.dialogue(run.dialogue_id)
         run, notices = self._migrate(compiled, run, ctx)
-        run = replace(run, status="active")
+        ended = compiled.spec.states[run.state].end
+        run = replace(run, status="finished" if ended else "active")
         status = "relocated" if notices else "resumed"
         return self._show(compiled, run, ctx, status, notices)
 
@@ -75,6 +76,14 @@ class Engine:
 
     def handle(self, run: RunState, given: Input, ctx: Context, step: int | None = None) -> Outcome:
         """Apply one input. `step` is the step the button was made for, if any."""
+        outcome = self._handle(run, given, ctx, step)
+        if not outcome.changed and outcome.run is not run:
+            # Rejected and stale outcomes are not saved, so they must not differ from
+            # the run given (a paused run answered wrongly stays paused).
+            outcome = replace(outcome, run=run)
+        return outcome
+
+    def _handle(self, run: RunState, given: Input, ctx: Context, step: int | None) -> Outcome:
         compiled = self.dialogue(run.dialogue_id)
         if run.status in ("stopped", "finished") or (step is not None and step != run.step):
             return Outcome(
@@ -367,6 +376,9 @@ def _parse_one(text: str, ids: list[str], labels: list[str], yesno: bool = False
 
 def _parse_many(text: str, ids: list[str], labels: list[str]) -> list[str] | None:
     """Several options typed as numbers or labels, separated by commas or spaces."""
+    whole = _parse_one(text, ids, labels)
+    if whole is not None:  # one label, even one with a comma in it
+        return [whole]
     parts = [p for p in re.split(r"[,;]+|\s+(?=\d)", text) if p.strip()]
     if not parts:
         return None

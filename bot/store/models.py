@@ -177,6 +177,18 @@ class AnswerRow(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class ChatPrompt(Base):
+    """The message that carries a person's current keyboard, so it can be cleared
+    when the conversation moves on (no dead buttons left in the chat)."""
+
+    __tablename__ = "chat_prompts"
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True
+    )
+    message_id: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class HandledUpdate(Base):
     """Telegram update ids already handled, so a redelivered update has one effect."""
 

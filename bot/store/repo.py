@@ -22,6 +22,7 @@ from bot.engine.types import Answer, RunState
 from bot.store.models import (
     ROLES,
     AnswerRow,
+    ChatPrompt,
     Group,
     HandledUpdate,
     Invite,
@@ -228,6 +229,41 @@ class Repository:
         self.session.add(invite)
         await self.session.flush()
         return invite
+
+    async def invite(self, code: str) -> tuple[Invite, Group] | None:
+        """An invite with its group, by code."""
+        query = select(Invite, Group).join(Group, Group.id == Invite.group_id)
+        row = (await self.session.execute(query.where(Invite.code == code))).first()
+        return (row[0], row[1]) if row else None
+
+    async def membership(self, person_id: int, group_id: int) -> Membership | None:
+        query = select(Membership).where(
+            Membership.person_id == person_id, Membership.group_id == group_id
+        )
+        return (await self.session.execute(query)).scalar_one_or_none()
+
+    async def add_membership(self, person_id: int, group_id: int, role: str) -> Membership:
+        member = Membership(person_id=person_id, group_id=group_id, role=role)
+        self.session.add(member)
+        await self.session.flush()
+        return member
+
+    async def prompt(self, person_id: int) -> int | None:
+        """The message id that carries the person's current keyboard, if any."""
+        row = await self.session.get(ChatPrompt, person_id)
+        return row.message_id if row else None
+
+    async def set_prompt(self, person_id: int, message_id: int | None) -> None:
+        row = await self.session.get(ChatPrompt, person_id)
+        if message_id is None:
+            if row is not None:
+                await self.session.delete(row)
+            return
+        if row is None:
+            self.session.add(ChatPrompt(person_id=person_id, message_id=message_id))
+        else:
+            row.message_id = message_id
+            row.updated_at = utcnow()
 
     async def memberships(self, person_id: int) -> Sequence[Membership]:
         query = select(Membership).where(Membership.person_id == person_id)

@@ -1,0 +1,181 @@
+"""Running the bot: long polling, or a webhook served from an ASGI server.
+
+Same handlers either way; only how updates arrive differs. A webhook update is
+answered 200 only after it was handled (its effects committed), otherwise 500,
+so Telegram retries it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import logging
+import os
+from typing import Any
+from urllib.parse import urlparse
+
+from bot.bootstrap import App, build, load_catalog
+from bot.dialogues.catalog import Catalog
+from bot.settings import Settings
+from bot.store.migrate import upgrade
+
+log = logging.getLogger(__name__)
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+
+def _ptb_setup() -> None:
+    # PTB 22 reports time periods (retry_after) as timedelta when asked; we handle both.
+    os.environ.setdefault("PTB_TIMEDELTA", "true")
+
+
+def make_application(
+    settings: Settings,
+    request: Any = None,
+    get_updates_request: Any = None,
+    rate_limiter: Any = None,
+) -> Any:
+    """A PTB Application for our settings (requests and limiter injectable for tests)."""
+    _ptb_setup()
+    from telegram.ext import Application
+
+    from bot.telegram.limiter import ChatRateLimiter
+
+    assert settings.telegram_token is not None
+    builder = Application.builder().token(settings.telegram_token.get_secret_value())
+    if settings.telegram_api_url:
+        base = settings.telegram_api_url.rstrip("/")
+        builder = builder.base_url(base).base_file_url(base.removesuffix("/bot") + "/file/bot")
+    if request is not None:
+        builder = builder.request(request)
+    if get_updates_request is not None:
+        builder = builder.get_updates_request(get_updates_request)
+    limiter = rate_limiter or ChatRateLimiter()
+    return builder.rate_limiter(limiter).concurrent_updates(True).build()
+
+
+def attach(application: Any, app: App) -> Any:
+    """Register our handlers on a PTB application; returns the channel."""
+    from bot.members import Members
+    from bot.telegram.channel import TelegramChannel
+
+    channel = TelegramChannel(app.coach, Members(app.db), app.catalog, app.settings.locale)
+    channel.register(application)
+    return channel
+
+
+def run_bot(settings: Settings) -> int:
+    """`straatwijs run`: refuse invalid dialogues, migrate, then poll or serve the webhook."""
+    catalog = load_catalog(settings)
+    upgrade(settings.database_url)
+    if settings.webhook_url:
+        asyncio.run(serve_webhook(settings, catalog))
+    else:
+        run_polling(settings, catalog)
+    return 0
+
+
+def run_polling(settings: Settings, catalog: Catalog) -> None:
+    """Long polling until SIGINT/SIGTERM; pending updates sent while down are handled."""
+    from telegram import Update
+
+    application = make_application(settings)
+    holder: dict[str, App] = {}
+
+    async def post_init(application: Any) -> None:
+        app = await build(settings, migrate=False, catalog=catalog)
+        holder["app"] = app
+        channel = attach(application, app)
+        await channel.publish_commands(application)
+        me = application.bot.username
+        log.info("polling as @%s", me)
+
+    async def post_shutdown(application: Any) -> None:
+        if "app" in holder:
+            await holder["app"].close()
+
+    application.post_init = post_init
+    application.post_shutdown = post_shutdown
+    application.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
+
+
+def webhook_secret(settings: Settings) -> str:
+    """The configured secret, or one derived from the token so requests are always checked."""
+    if settings.webhook_secret is not None:
+        return settings.webhook_secret.get_secret_value()
+    assert settings.telegram_token is not None
+    return hashlib.sha256(
+        b"straatwijs-webhook:" + settings.telegram_token.get_secret_value().encode()
+    ).hexdigest()[:48]
+
+
+def webhook_app(application: Any, secret: str, path: str) -> Any:
+    """The ASGI app Telegram posts to: checks the secret, handles, then answers."""
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse, PlainTextResponse
+    from starlette.routing import Route
+    from telegram import Update
+
+    from bot.telegram.channel import process_durably
+
+    async def receive(request: Request) -> PlainTextResponse:
+        given = request.headers.get(SECRET_HEADER, "")
+        if not hmac.compare_digest(given.encode(), secret.encode()):
+            return PlainTextResponse("forbidden", status_code=403)
+        try:
+            data = await request.json()
+            update = Update.de_json(data, application.bot)
+        except Exception:
+            return PlainTextResponse("bad update", status_code=400)
+        if update is None:
+            return PlainTextResponse("bad update", status_code=400)
+        handled = await process_durably(application, update)
+        return PlainTextResponse("ok" if handled else "retry", status_code=200 if handled else 500)
+
+    async def health(request: Request) -> JSONResponse:
+        return JSONResponse({"ok": True})
+
+    return Starlette(
+        routes=[Route(path, receive, methods=["POST"]), Route("/healthz", health, methods=["GET"])]
+    )
+
+
+async def serve_webhook(settings: Settings, catalog: Catalog) -> None:
+    """Register the webhook and serve it with uvicorn until SIGINT/SIGTERM."""
+    import uvicorn
+    from telegram import Update
+
+    assert settings.webhook_url is not None
+    application = make_application(settings)
+    app = await build(settings, migrate=False, catalog=catalog)
+    try:
+        channel = attach(application, app)
+        secret = webhook_secret(settings)
+        path = urlparse(settings.webhook_url).path or "/"
+        async with application:
+            await channel.publish_commands(application)
+            await application.bot.set_webhook(
+                settings.webhook_url,
+                secret_token=secret,
+                allowed_updates=Update.ALL_TYPES,
+                drop_pending_updates=False,
+            )
+            await application.start()
+            config = uvicorn.Config(
+                webhook_app(application, secret, path),
+                host=settings.webhook_listen,
+                port=settings.webhook_port,
+                log_level="warning",
+                lifespan="off",
+            )
+            log.info(
+                "serving the webhook on %s:%d%s",
+                settings.webhook_listen,
+                settings.webhook_port,
+                path,
+            )
+            await uvicorn.Server(config).serve()
+            await application.stop()
+    finally:
+        await app.close()
