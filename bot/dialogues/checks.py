@@ -215,20 +215,32 @@ def _check_values(
             path, f"'contains' needs a multi answer; '{key}' is a {kind} answer", "use eq or in"
         )
     spec = state.ask.choice or state.ask.multi if state.ask else None
-    if spec is not None:
-        values = [
-            compare.eq,
-            compare.ne,
-            compare.contains,
-            *(compare.in_ or []),
-            *(compare.not_in or []),
-        ]
+    values = [
+        compare.eq,
+        compare.ne,
+        compare.contains,
+        *(compare.in_ or []),
+        *(compare.not_in or []),
+    ]
+    options = list(spec.options) if spec is not None else ["yes", "no"] if kind == "yesno" else None
+    if options is not None:
         for value in values:
-            if value is not None and value not in spec.options:
+            if value is not None and value not in options:
                 yield problem(
                     path,
                     f"condition on '{key}' tests '{value}', which is not one of its options",
-                    "options are: " + ", ".join(spec.options),
+                    "options are: " + ", ".join(options),
+                )
+    scale = state.ask.scale if state.ask else None
+    if scale is not None:
+        for value in (compare.eq, compare.ne, *(compare.in_ or []), *(compare.not_in or [])):
+            number = isinstance(value, int | float) and not isinstance(value, bool)
+            whole = number and float(value).is_integer()
+            if value is not None and not (whole and scale.min <= value <= scale.max):
+                yield problem(
+                    path,
+                    f"condition on '{key}' tests '{value}', which is not on its scale",
+                    f"the scale runs from {scale.min} to {scale.max}",
                 )
 
 

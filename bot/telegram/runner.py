@@ -141,6 +141,26 @@ def webhook_app(application: Any, secret: str, path: str) -> Any:
     )
 
 
+async def _serve_until_signal(server: Any) -> None:
+    """Serve until SIGINT/SIGTERM, then return so we can close cleanly.
+
+    uvicorn re-raises a captured signal after its own shutdown, which would kill
+    the process before the bot and database are closed; we handle the signals.
+    """
+    import contextlib
+    import signal
+
+    server.capture_signals = contextlib.nullcontext
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, lambda: setattr(server, "should_exit", True))
+    try:
+        await server.serve()
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+
+
 async def serve_webhook(settings: Settings, catalog: Catalog) -> None:
     """Register the webhook and serve it with uvicorn until SIGINT/SIGTERM."""
     import uvicorn
@@ -175,7 +195,7 @@ async def serve_webhook(settings: Settings, catalog: Catalog) -> None:
                 settings.webhook_port,
                 path,
             )
-            await uvicorn.Server(config).serve()
+            await _serve_until_signal(uvicorn.Server(config))
             await application.stop()
     finally:
         await app.close()
