@@ -36,7 +36,10 @@ class YamlDoc:
         return 1
 
 
-class _Loader(yaml.SafeLoader):
+_Base: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: faster
+
+
+class _Loader(_Base):  # type: ignore[misc, valid-type]
     """The safe loader with YAML 1.2 booleans: only true/false, so yes/no stay words."""
 
 
@@ -98,7 +101,7 @@ def parse_yaml(text: str, name: str) -> YamlDoc:
 def _syntax_hint(what: str) -> str:
     if "mapping values are not allowed" in what:
         return "a text containing ': ' must be quoted"
-    if "found character '\\t'" in what:
+    if "found character '\\t'" in what or "tab character" in what:
         return "indent with spaces, not tabs"
     if "while parsing a flow" in what:
         return "a '{' or '[' opened on this line is not closed"

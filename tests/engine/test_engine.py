@@ -679,3 +679,16 @@ def test_outcome_changed_tells_what_to_save(engine: Engine) -> None:
 
 def test_locales_in_the_fixture_catalog(engine: Engine) -> None:
     assert set(engine.catalog.locales) == set(LOCALES)
+
+
+def test_typing_the_confirm_label_after_toggling_confirms():
+    from bot.engine import Toggle
+    from tests.engine.helpers import shipped_engine, walk
+
+    transcript = walk(
+        shipped_engine(),
+        "drijfveren",
+        ["1", "Een antwoord van genoeg tekens", Toggle("zorg"), "Klaar"],
+    )
+    assert transcript.last.status == "advanced"
+    assert transcript.last.answer.value == ["zorg"]
