@@ -100,7 +100,7 @@ async def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m tests.fake_telegram", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8081)
-    parser.add_argument("--token", default="123456:TEST-token")
+    parser.add_argument("--token", default="123456:TEST-token-for-the-local-fake")
     parser.add_argument("--username", default="straatwijs_test_bot")
     parser.add_argument("--user", default="Sam", help="first name of the user you play")
     parser.add_argument("--no-limits", action="store_true", help="switch off flood limits")
