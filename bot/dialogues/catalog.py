@@ -48,6 +48,7 @@ COMMON_KEYS: tuple[str, ...] = (
     "common.notice.stale",
     "common.notice.no_back",
     "common.echo",
+    "common.privacy_reminder",
     "common.console.choice",
     "common.console.multi",
     "common.console.scale",

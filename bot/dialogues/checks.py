@@ -8,11 +8,14 @@ from collections.abc import Callable, Iterator
 from bot.dialogues.content import Locale, placeholders
 from bot.dialogues.graph import can_end, reachable
 from bot.dialogues.model import (
+    CRAFT_ELEMENTS,
+    METHODS,
     AllOf,
     AnyOf,
     Compare,
     Condition,
     Dialogue,
+    Kind,
     NotCond,
     Rule,
     State,
@@ -42,6 +45,7 @@ def check_dialogue(dialogue: Dialogue, doc: YamlDoc) -> list[Problem]:
             _suggest(dialogue.start, names),
         )
     stored = stored_keys(dialogue)
+    problems.extend(_check_conventions(dialogue, stored, doc))
     for name, state in dialogue.states.items():
         base = ("states", name)
         problems.extend(_check_state(dialogue, name, state, stored, doc))
@@ -70,6 +74,39 @@ def check_dialogue(dialogue: Dialogue, doc: YamlDoc) -> list[Problem]:
                     "add a path to a state with 'end: true'",
                 )
     return problems
+
+
+def _check_conventions(dialogue: Dialogue, stored: dict[str, str], doc: YamlDoc) -> list[Problem]:
+    """House rules: a named method, and for street scenarios the craft elements
+    trained and confidence before and after (the dashboard compares the two)."""
+    found: list[Problem] = []
+
+    def add(path: tuple[str | int, ...], message: str, hint: str) -> None:
+        found.append(Problem(doc.file, doc.line_of(path), message, hint))
+
+    if dialogue.method is not None and dialogue.method not in METHODS:
+        add(("method",), f"unknown method '{dialogue.method}'", "use one of: " + ", ".join(METHODS))
+    if dialogue.kind != Kind.STRAATSCENARIO:
+        return found
+    if dialogue.method is None:
+        add(
+            ("id",), "a street scenario needs 'method'", "name the reflection structure, e.g. ALACT"
+        )
+    if not set(dialogue.tags) & set(CRAFT_ELEMENTS):
+        add(
+            ("tags",) if dialogue.tags else ("id",),
+            "a street scenario needs 'tags' with the craft elements it trains",
+            "use: " + ", ".join(CRAFT_ELEMENTS),
+        )
+    for key in ("zeker_voor", "zeker_na"):
+        state = dialogue.states.get(stored.get(key, ""))
+        if state is None or state.input_kind != "scale":
+            add(
+                ("states",),
+                f"a street scenario stores confidence as a scale answer '{key}'",
+                f"add a 1-5 scale with 'store: {key}'",
+            )
+    return found
 
 
 def _check_state(

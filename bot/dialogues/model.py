@@ -42,6 +42,30 @@ class Part(StrEnum):
     VERBINDING = "verbinding"
 
 
+# The seven craft elements of the training; street scenarios tag the ones they train.
+CRAFT_ELEMENTS: tuple[str, ...] = (
+    "wat_werkt_hier",  # what works in this concrete situation
+    "effectieve_interventies",  # organising effective interventions
+    "bottom_up",  # thinking and acting bottom-up
+    "structureel_maatwerk",  # structural tailor-made work
+    "diep_inzicht",  # deep insight into the situation
+    "spontane_energie",  # using spontaneous energy
+    "commitment_organiseren",  # organising commitment
+)
+
+# Reflection structures a dialogue may name in `method`.
+METHODS: tuple[str, ...] = (
+    "ALACT",
+    "STARR",
+    "STARRT",
+    "Gibbs",
+    "Korthagen-ui",
+    "moreel-beraad",
+    "incidentmethode",
+    "check-in",
+)
+
+
 class Strict(BaseModel):
     """Base for file models: unknown keys are errors, so typos never pass silently."""
 
@@ -271,7 +295,9 @@ class Dialogue(Strict):
     minutes: int = Field(ge=1, le=60)
     version: int = Field(1, ge=1, description="Author's version number; runs pin a hash.")
     method: str | None = Field(
-        None, description="Reflection structure used, e.g. ALACT, STARR, Gibbs."
+        None,
+        description="Reflection structure used: " + ", ".join(METHODS) + ".",
+        json_schema_extra={"enum": list(METHODS)},
     )
     tags: list[Ident] = Field(default_factory=list, description="E.g. craft elements trained.")
     start: Ident
