@@ -612,7 +612,7 @@ async def test_command_line_entry_point_serves_the_api():
         first_line = await asyncio.wait_for(process.stdout.readline(), 10)
         url = f"http://127.0.0.1:{port}/bot"
         assert url in first_line.decode()
-        async with Bot("123456:TEST-token", base_url=url) as bot:
+        async with Bot("123456:TEST-token-for-the-local-fake", base_url=url) as bot:
             assert (await bot.get_me()).username == "straatwijs_test_bot"
     finally:
         process.terminate()
