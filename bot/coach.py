@@ -83,10 +83,13 @@ class Coach:
 
         return await self.db.write(work)
 
-    async def start(self, who: Who, dialogue_id: str, once: int | None = None) -> Turn:
+    async def start(
+        self, who: Who, dialogue_id: str, once: int | None = None, push_id: int | None = None
+    ) -> Turn:
         """Open a dialogue: resume the person's open run of it, else start a new one.
 
-        Any other active run is paused, so typed answers go to this one.
+        Any other active run is paused, so typed answers go to this one. A run
+        opened from a trainer's push is linked to it, for the push's progress.
         """
         self.engine.dialogue(dialogue_id)  # unknown ids fail before any write
 
@@ -101,9 +104,11 @@ class Coach:
             if existing is not None:
                 outcome = self.engine.resume(await repo.run_state(existing), ctx)
                 await repo.save_run(existing, outcome.run)
+                existing.push_id = existing.push_id or push_id
                 return Turn(existing.id, outcome)
             outcome = self.engine.start(dialogue_id, ctx)
             row = await repo.create_run(person.id, outcome.run)
+            row.push_id = push_id
             return Turn(row.id, outcome)
 
         return await self.db.write(work)
