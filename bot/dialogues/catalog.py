@@ -198,6 +198,7 @@ def load_catalog(
                         f"add it to content/{code}/{key.split('.')[0]}.yaml",
                     )
                 )
+    problems.extend(_translation_gaps(loaded_locales))
     files = dialogue_files(dialogue_paths)
     if not files:
         problems.append(
@@ -231,6 +232,38 @@ def load_catalog(
         dialogues[dialogue.id] = LoadedDialogue(dialogue, name, version_of(dialogue))
     catalog = Catalog(dialogues, loaded_locales, files=[_display(f, root) for f in files])
     return catalog, sorted(set(problems))
+
+
+def _translation_gaps(locales: dict[str, Locale]) -> list[Problem]:
+    """Every Dutch text must exist in each other locale checked, and the other way round."""
+    reference = locales.get(DEFAULT_LOCALE)
+    if reference is None:
+        return []
+    problems = []
+    for code, locale in locales.items():
+        if code == DEFAULT_LOCALE:
+            continue
+        for key in sorted(reference.texts.keys() - locale.texts.keys()):
+            text = reference.texts[key]
+            problems.append(
+                Problem(
+                    text.file,
+                    text.line,
+                    f"text '{key}' has no translation in locale '{code}'",
+                    f"add it to content/{code}/",
+                )
+            )
+        for key in sorted(locale.texts.keys() - reference.texts.keys()):
+            text = locale.texts[key]
+            problems.append(
+                Problem(
+                    text.file,
+                    text.line,
+                    f"text '{key}' exists in '{code}' but not in '{DEFAULT_LOCALE}'",
+                    f"add the Dutch original to content/{DEFAULT_LOCALE}/ or remove it",
+                )
+            )
+    return problems
 
 
 def load_valid_catalog(

@@ -73,7 +73,7 @@ def load_locale(
     locale = Locale(code)
     problems: list[Problem] = []
     folder = content_dir / code
-    for path in sorted(folder.glob("*.yaml")):
+    for path in sorted(folder.rglob("*.yaml")):  # kennis/ and other subfolders too
         name = _display(path, root)
         try:
             doc = load_yaml(path, name)
