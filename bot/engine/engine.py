@@ -165,8 +165,8 @@ class Engine:
             moved = replace(run, pending=pending, step=run.step + 1)
             return Outcome("toggled", moved, (self.render.question(compiled, moved, ctx),))
         confirm_label = self.render.text(ctx, "common.confirm")
-        if isinstance(given, Say) and run.pending and _norm(given.text) == _norm(confirm_label):
-            given = Confirm()  # typing the confirm button's label after toggling
+        if isinstance(given, Say) and _norm(given.text) in ("", _norm(confirm_label)):
+            given = Confirm()  # typing the confirm label (or nothing): confirm what is ticked
         if isinstance(given, Confirm):
             selection = list(run.pending)
         elif isinstance(given, Say):
