@@ -8,10 +8,16 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from datetime import time, timedelta
 
+from bot.clock import Clock, SystemClock
 from bot.coach import Coach
 from bot.dialogues.catalog import Catalog, load_valid_catalog
+from bot.drafts import Drafts
 from bot.engine import Engine
+from bot.members import Members
+from bot.pushes import Pushes, QuietHours
+from bot.review import Review
 from bot.settings import REPO_ROOT, Settings
 from bot.store.db import Database, create_engine
 from bot.store.migrate import upgrade
@@ -26,6 +32,11 @@ class App:
     engine: Engine
     db: Database
     coach: Coach
+    clock: Clock
+    members: Members
+    pushes: Pushes
+    review: Review
+    drafts: Drafts
 
     async def close(self) -> None:
         await self.db.dispose()
@@ -47,7 +58,12 @@ def load_catalog(settings: Settings, locales: list[str] | None = None) -> Catalo
     )
 
 
-async def build(settings: Settings, migrate: bool = True, catalog: Catalog | None = None) -> App:
+async def build(
+    settings: Settings,
+    migrate: bool = True,
+    catalog: Catalog | None = None,
+    clock: Clock | None = None,
+) -> App:
     """Validate dialogues, migrate and connect the database, wire the services."""
     catalog = catalog or load_catalog(settings)
     catalog.default_locale = settings.locale
@@ -56,7 +72,27 @@ async def build(settings: Settings, migrate: bool = True, catalog: Catalog | Non
     db = Database(create_engine(settings.database_url, settings.db_busy_timeout))
     await db.ping()
     engine = Engine(catalog)
-    return App(settings, catalog, engine, db, Coach(db, engine))
+    clock = clock or SystemClock()
+    start, end = (time.fromisoformat(part) for part in settings.quiet_hours.split("-"))
+    pushes = Pushes(
+        db,
+        clock,
+        QuietHours(start, end),
+        reminder_after=timedelta(hours=settings.reminder_after_hours),
+        max_reminders=settings.max_reminders,
+    )
+    return App(
+        settings,
+        catalog,
+        engine,
+        db,
+        Coach(db, engine),
+        clock,
+        Members(db, clock),
+        pushes,
+        Review(db, engine),
+        Drafts(db),
+    )
 
 
 def configure_logging(level: str) -> None:

@@ -13,9 +13,10 @@ from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.clock import Clock, SystemClock
 from bot.coach import Who, who_of
 from bot.store.db import Database
-from bot.store.models import Group, Invite, utcnow
+from bot.store.models import Group, Invite
 from bot.store.repo import Repository
 
 InviteStatus = Literal["ok", "invalid", "expired", "used_up"]
@@ -51,8 +52,9 @@ def invite_status(invite: Invite | None, now: datetime) -> InviteStatus:
 class Members:
     """Membership operations for channels."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, clock: Clock | None = None) -> None:
         self.db = db
+        self.clock = clock or SystemClock()
 
     async def find(self, channel: str, external_id: str) -> Who | None:
         """A person who consented, or None (never creates anyone)."""
@@ -71,7 +73,7 @@ class Members:
         async def work(session: AsyncSession) -> InviteCheck:
             found = await Repository(session).invite(code)
             invite, group = found if found else (None, None)
-            status = invite_status(invite, utcnow())
+            status = invite_status(invite, self.clock.now())
             if status != "ok" or invite is None or group is None:
                 return InviteCheck(status)
             return InviteCheck(status, _group_name(group), invite.role)
@@ -95,14 +97,14 @@ class Members:
                 return Joined("already_member", duplicate=True)
             found = await repo.invite(code)
             invite, group = found if found else (None, None)
-            status = invite_status(invite, utcnow())
+            status = invite_status(invite, self.clock.now())
             if status != "ok" or invite is None or group is None:
                 return Joined(status)
             person = await repo.person_by_external(channel, external_id)
             new_person = person is None or person.consented_at is None
             person = await repo.ensure_person(channel, external_id, first_name, locale)
             if person.consented_at is None:
-                person.consented_at = utcnow()
+                person.consented_at = self.clock.now()
             person.active = True
             name = _group_name(group)
             if await repo.membership(person.id, group.id) is not None:

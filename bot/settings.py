@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     db_busy_timeout: float = Field(5.0, gt=0, le=120, description="Seconds to wait for a lock.")
     web_base_url: str = "http://127.0.0.1:8080"
+    quiet_hours: str = Field("21:00-08:00", description="No pushes or reminders then (local time).")
+    reminder_after_hours: float = Field(48, gt=0, le=24 * 60)
+    max_reminders: int = Field(1, ge=0, le=10)
 
     @field_validator("database_url")
     @classmethod
@@ -71,6 +74,13 @@ class Settings(BaseSettings):
             r"[A-Za-z0-9_-]{1,256}", value.get_secret_value()
         ):
             raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+        return value
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet(cls, value: str) -> str:
+        if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d", value):
+            raise ValueError("must look like 21:00-08:00 (HH:MM-HH:MM, local time)")
         return value
 
     @field_validator("locale")

@@ -8,12 +8,13 @@ once per session; PostgreSQL tests truncate every table between tests.
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 
 from bot.bootstrap import App, build
 from bot.settings import REPO_ROOT, Settings
@@ -29,31 +30,43 @@ def on_postgres() -> bool:
 
 
 @pytest.fixture(scope="session")
-def _migrated_template(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A migrated database: a template SQLite file, or the PostgreSQL test database."""
+def _migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A migrated database: a template SQLite file, or a fresh PostgreSQL schema.
+
+    Each PostgreSQL test session gets its own schema (via search_path), so two
+    test runs on the same server never drop each other's tables.
+    """
     if on_postgres():
+        schema = f"straatwijs_test_{os.getpid()}_{secrets.token_hex(3)}"
         engine = create_engine(sync_url(TEST_DATABASE_URL))
         with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        url = (
+            make_url(TEST_DATABASE_URL)
+            .update_query_dict({"options": f"-csearch_path={schema}"})
+            .render_as_string(hide_password=False)
+        )
+        upgrade(url)
+        yield url
+        with engine.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         engine.dispose()
-        upgrade(TEST_DATABASE_URL)
-        return TEST_DATABASE_URL
+        return
     path = tmp_path_factory.mktemp("template") / "template.db"
     upgrade(f"sqlite:///{path}")
-    return str(path)
+    yield str(path)
 
 
 @pytest.fixture
 def database_url(_migrated_template: str, tmp_path: Path) -> Iterator[str]:
     """A migrated, empty database for one test."""
     if on_postgres():
-        engine = create_engine(sync_url(TEST_DATABASE_URL))
+        engine = create_engine(sync_url(_migrated_template))
         tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
         with engine.begin() as conn:
             conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
         engine.dispose()
-        yield TEST_DATABASE_URL
+        yield _migrated_template
         return
     path = tmp_path / "straatwijs.db"
     shutil.copyfile(_migrated_template, path)

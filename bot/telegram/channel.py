@@ -7,7 +7,7 @@ Members, Coach and the engine; this module only translates.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from contextvars import ContextVar
 from typing import Any
 
@@ -44,7 +44,7 @@ from bot.telegram.render import OutMessage, esc, messages
 log = logging.getLogger(__name__)
 
 CHANNEL = "telegram"
-COMMANDS = ("oefeningen", "hulp", "taal", "start")
+COMMANDS = ("oefeningen", "mijnantwoorden", "groep", "hulp", "taal", "start")
 KINDS = ("zelfkennis", "bewustwording", "straatscenario")
 PARTS = ("kennis", "bewustwording", "handelingsintelligentie", "zelfkennis", "verbinding")
 # Statuses after which the previous question's keyboard no longer applies.
@@ -77,6 +77,8 @@ class TelegramChannel:
         self.catalog = catalog
         self.default_locale = default_locale
         self.locks = KeyedLocks()
+        # Called after an exercise ends (e.g. to show how the group chose).
+        self.on_finished: Callable[[Update, Who, int], Awaitable[None]] | None = None
 
     # -- wiring ---------------------------------------------------------------------------
 
@@ -360,6 +362,8 @@ class TelegramChannel:
             if outcome.status in MOVED or outcome.status == "rejected":
                 await self._clear_prompt(update, who, skip=_message_id(query))
             await self._send_replies(update, who, outcome.replies, turn.run_id)
+            if outcome.status == "finished" and self.on_finished and turn.run_id is not None:
+                await self.on_finished(update, who, turn.run_id)
         except Forbidden:
             await self.members.set_active(who, False)
 

@@ -8,6 +8,7 @@ so Telegram retries it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import logging
@@ -55,13 +56,25 @@ def make_application(
 
 
 def attach(application: Any, app: App) -> Any:
-    """Register our handlers on a PTB application; returns the channel."""
-    from bot.members import Members
-    from bot.telegram.channel import TelegramChannel
+    """Register our handlers on a PTB application; returns the channel.
 
-    channel = TelegramChannel(app.coach, Members(app.db), app.catalog, app.settings.locale)
+    Trainer handlers go first: their buttons and typed tasks match before the
+    exercise handlers.
+    """
+    from bot.telegram.channel import TelegramChannel
+    from bot.telegram.trainer import TrainerChannel
+
+    channel = TelegramChannel(app.coach, app.members, app.catalog, app.settings.locale)
+    TrainerChannel(channel, app.review, app.pushes, app.drafts, app.clock).register(application)
     channel.register(application)
     return channel
+
+
+def dispatcher(application: Any, app: App) -> Any:
+    """The push sender for this application's bot."""
+    from bot.telegram.dispatch import Dispatcher
+
+    return Dispatcher(application.bot, app.pushes, app.catalog)
 
 
 def run_bot(settings: Settings) -> int:
@@ -80,17 +93,22 @@ def run_polling(settings: Settings, catalog: Catalog) -> None:
     from telegram import Update
 
     application = make_application(settings)
-    holder: dict[str, App] = {}
+    holder: dict[str, Any] = {}
 
     async def post_init(application: Any) -> None:
         app = await build(settings, migrate=False, catalog=catalog)
         holder["app"] = app
         channel = attach(application, app)
         await channel.publish_commands(application)
-        me = application.bot.username
-        log.info("polling as @%s", me)
+        holder["sender"] = asyncio.create_task(dispatcher(application, app).run())
+        log.info("polling as @%s", application.bot.username)
 
     async def post_shutdown(application: Any) -> None:
+        sender = holder.get("sender")
+        if sender is not None:
+            sender.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sender
         if "app" in holder:
             await holder["app"].close()
 
@@ -147,7 +165,6 @@ async def _serve_until_signal(server: Any) -> None:
     uvicorn re-raises a captured signal after its own shutdown, which would kill
     the process before the bot and database are closed; we handle the signals.
     """
-    import contextlib
     import signal
 
     server.capture_signals = contextlib.nullcontext
@@ -182,6 +199,7 @@ async def serve_webhook(settings: Settings, catalog: Catalog) -> None:
                 drop_pending_updates=False,
             )
             await application.start()
+            sender = asyncio.create_task(dispatcher(application, app).run())
             config = uvicorn.Config(
                 webhook_app(application, secret, path),
                 host=settings.webhook_listen,
@@ -196,6 +214,9 @@ async def serve_webhook(settings: Settings, catalog: Catalog) -> None:
                 path,
             )
             await _serve_until_signal(uvicorn.Server(config))
+            sender.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sender
             await application.stop()
     finally:
         await app.close()

@@ -39,6 +39,9 @@ def _describe(message: SentMessage) -> str:
     lines = [f"bot #{message.message_id}{state}: {message.text or ''}"]
     if message.document is not None:
         lines.append(f"  [file {message.document.file_name} {message.document.file_size} bytes]")
+    if message.photo is not None:
+        photo = message.photo
+        lines.append(f"  [photo {photo.width}x{photo.height} {photo.file_size} bytes]")
     lines.extend("  " + " | ".join(f"[{label}]" for label, _ in row) for row in message.buttons)
     lines.extend("  " + " | ".join(f"({label})" for label in row) for row in message.keyboard)
     return "\n".join(lines)

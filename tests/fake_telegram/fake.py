@@ -454,6 +454,10 @@ class FakeTelegram:
         """Files the bot sent to the chat, with their bytes."""
         return [m.document for m in self.sent(user) if m.document is not None]
 
+    def photos(self, user: UserRef) -> list[StoredFile]:
+        """Photos the bot sent to the chat, with their bytes and pixel size."""
+        return [m.photo for m in self.sent(user) if m.photo is not None]
+
     def commands(self, scope: JSON | None = None, language_code: str = "") -> list[JSON]:
         """The bot's command list for a scope (default scope if None) and language."""
         return list(self.world.commands.get(commands_key(scope, language_code), []))

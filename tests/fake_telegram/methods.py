@@ -28,6 +28,9 @@ from .state import (
 
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
+PHOTO_MAX_BYTES = 10 * 1024 * 1024  # Telegram's limit for photos sent by upload
+PHOTO_MAX_SIDES = 10_000  # width + height
+PHOTO_MAX_RATIO = 20
 CALLBACK_DATA_LIMIT = 64
 NOT_MODIFIED = (
     "Bad Request: message is not modified: specified new message content and reply markup are "
@@ -401,7 +404,7 @@ async def edit_message_text(ctx: Context, params: JSON) -> JSON:
     world = ctx.world
     user = resolve_chat(world, params)
     message = _editable(world, user, params)
-    if message.document is not None:
+    if message.has_caption:
         raise ApiError(400, "Bad Request: there is no text in the message to edit")
     text = params.get("text")
     if not isinstance(text, str) or not text:
@@ -424,7 +427,7 @@ async def edit_message_caption(ctx: Context, params: JSON) -> JSON:
     world = ctx.world
     user = resolve_chat(world, params)
     message = _editable(world, user, params)
-    if message.document is None:
+    if not message.has_caption:
         raise ApiError(400, "Bad Request: there is no caption in the message to edit")
     caption = params.get("caption") or ""
     parsed = format_text(ctx, "editMessageCaption", caption, params, caption=True)
@@ -531,6 +534,87 @@ async def send_document(ctx: Context, params: JSON) -> JSON:
         reply_to_message_id=reply_to,
     )
     world.files[stored.file_id] = stored
+    world.add_message(message)
+    return world.message_dict(message)
+
+
+def image_size(data: bytes) -> tuple[int, int] | None:
+    """Width and height of a PNG or JPEG from its header, or None if it is neither.
+
+    Telegram decodes an uploaded photo and refuses what it cannot read; reading the
+    header is enough for the fake to tell an image from other bytes and to report
+    the pixel size in the ``PhotoSize`` objects.
+    """
+    if data.startswith(b"\x89PNG\r\n\x1a\n") and data[12:16] == b"IHDR" and len(data) >= 24:
+        return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    if data.startswith(b"\xff\xd8"):
+        index = 2
+        while index + 9 <= len(data):
+            if data[index] != 0xFF:
+                return None
+            marker = data[index + 1]
+            length = int.from_bytes(data[index + 2 : index + 4], "big")
+            if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):  # start of frame
+                height = int.from_bytes(data[index + 5 : index + 7], "big")
+                width = int.from_bytes(data[index + 7 : index + 9], "big")
+                return width, height
+            index += 2 + length
+    return None
+
+
+@_method("sendPhoto")
+async def send_photo(ctx: Context, params: JSON) -> JSON:
+    world = ctx.world
+    user = resolve_chat(world, params)
+    photo = params.get("photo")
+    if isinstance(photo, UploadedFile):
+        if not photo.data:
+            raise ApiError(400, "Bad Request: file must be non-empty")
+        if len(photo.data) > PHOTO_MAX_BYTES:
+            raise ApiError(400, "Bad Request: file is too big")
+        size = image_size(photo.data)
+        if size is None:
+            raise ApiError(400, "Bad Request: IMAGE_PROCESS_FAILED")
+        width, height = size
+        if (
+            min(width, height) < 1
+            or width + height > PHOTO_MAX_SIDES
+            or max(width, height) > PHOTO_MAX_RATIO * min(width, height)
+        ):
+            raise ApiError(400, "Bad Request: PHOTO_INVALID_DIMENSIONS")
+        file_id, unique_id = world.new_file_ids()
+        stored = StoredFile(
+            file_id, unique_id, photo.data, photo.filename, photo.content_type, width, height
+        )
+    elif isinstance(photo, str) and photo in world.files:
+        stored = world.files[photo]
+        if not stored.is_photo:
+            raise ApiError(400, "Bad Request: type of file mismatch")
+    elif isinstance(photo, str) and photo.startswith(("http://", "https://")):
+        raise ApiError(400, "Bad Request: failed to get HTTP URL content")
+    elif photo:
+        raise ApiError(400, "Bad Request: wrong file identifier/HTTP URL specified")
+    else:
+        raise ApiError(400, "Bad Request: there is no photo in the request")
+    caption = params.get("caption") or ""
+    parsed = format_text(ctx, "sendPhoto", caption, params, caption=True)
+    markup = check_markup(params.get("reply_markup"))
+    reply_to = _reply_to(world, user, params)
+    message = SentMessage(
+        message_id=world.next_message_id(user.id),
+        chat_id=user.id,
+        from_bot=True,
+        date=_now(),
+        text=parsed.text or None,
+        html=caption or None,
+        parse_mode=params.get("parse_mode"),
+        entities=parsed.entities,
+        reply_markup=markup,
+        photo=stored,
+        reply_to_message_id=reply_to,
+    )
+    for file_id in stored.photo_ids():
+        world.files[file_id] = stored
     world.add_message(message)
     return world.message_dict(message)
 

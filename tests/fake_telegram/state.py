@@ -67,15 +67,29 @@ class FakeUser:
         return data
 
 
+#: Longest side of the smaller copies Telegram makes of a photo (``s``, ``m``, ``x``).
+PHOTO_THUMBNAIL_SIDES = (90, 320, 800)
+
+
 @dataclass
 class StoredFile:
-    """A file known to the fake: uploaded by the bot or sent by a user."""
+    """A file known to the fake: uploaded by the bot or sent by a user.
+
+    A photo the bot sent keeps its pixel size, so it can be described as Telegram's
+    list of ``PhotoSize`` objects (the fake keeps only the original bytes).
+    """
 
     file_id: str
     file_unique_id: str
     data: bytes
     file_name: str | None = None
     mime_type: str | None = None
+    width: int | None = None
+    height: int | None = None
+
+    @property
+    def is_photo(self) -> bool:
+        return self.width is not None and self.height is not None
 
     @property
     def file_size(self) -> int:
@@ -83,7 +97,41 @@ class StoredFile:
 
     @property
     def file_path(self) -> str:
-        return f"documents/{self.file_unique_id}"
+        return f"{'photos' if self.is_photo else 'documents'}/{self.file_unique_id}"
+
+    def photo_ids(self) -> list[str]:
+        """File ids of the smaller copies, then of the original (all point at these bytes)."""
+        return [f"{self.file_id}{side}" for side in self._thumbnails()] + [self.file_id]
+
+    def _thumbnails(self) -> list[int]:
+        longest = max(self.width or 0, self.height or 0)
+        return [side for side in PHOTO_THUMBNAIL_SIDES if side < longest]
+
+    def photo_dicts(self) -> list[JSON]:
+        """The Bot API ``PhotoSize`` array: smaller copies first, the original last."""
+        width, height = self.width or 0, self.height or 0
+        longest = max(width, height, 1)
+        sizes = []
+        for side in self._thumbnails():
+            sizes.append(
+                {
+                    "file_id": f"{self.file_id}{side}",
+                    "file_unique_id": f"{self.file_unique_id}{side}",
+                    "width": max(1, width * side // longest),
+                    "height": max(1, height * side // longest),
+                    "file_size": self.file_size,
+                }
+            )
+        sizes.append(
+            {
+                "file_id": self.file_id,
+                "file_unique_id": self.file_unique_id,
+                "width": width,
+                "height": height,
+                "file_size": self.file_size,
+            }
+        )
+        return sizes
 
     def document_dict(self) -> JSON:
         """The Bot API ``Document`` object."""
@@ -116,7 +164,7 @@ class SentMessage:
     """A message in a chat, from the bot (``from_bot``) or from the user.
 
     ``text`` is the plain text Telegram shows (tags removed, entities unescaped); for a
-    document it is the caption.  ``html`` is the raw text as the bot sent it.
+    document or photo it is the caption.  ``html`` is the raw text as the bot sent it.
     """
 
     message_id: int
@@ -129,6 +177,7 @@ class SentMessage:
     entities: list[JSON] = field(default_factory=list)
     reply_markup: JSON | None = None
     document: StoredFile | None = None
+    photo: StoredFile | None = None  # a photo the bot sent (users' photos are in ``media``)
     media: JSON = field(default_factory=dict)  # extra Message fields: sticker, photo, ...
     reply_to_message_id: int | None = None
     edit_date: int | None = None
@@ -140,10 +189,17 @@ class SentMessage:
         return bool(self.edits)
 
     @property
+    def has_caption(self) -> bool:
+        """Whether the bot's message is a file whose text is a caption (not a text message)."""
+        return self.document is not None or self.photo is not None
+
+    @property
     def kind(self) -> str:
-        """``"text"``, ``"document"`` or the media field of a user message (``"sticker"``...)."""
+        """``"text"``, ``"document"``, ``"photo"`` or the media field of a user message."""
         if self.document is not None:
             return "document"
+        if self.photo is not None:
+            return "photo"
         if self.media:
             return next(iter(self.media))
         return "text"
@@ -196,13 +252,15 @@ class SentMessage:
         }
         if self.edit_date is not None:
             data["edit_date"] = self.edit_date
-        caption = self.document is not None or bool(self.media)
+        caption = self.has_caption or bool(self.media)
         if self.text is not None:
             data["caption" if caption else "text"] = self.text
         if self.entities:
             data["caption_entities" if caption else "entities"] = list(self.entities)
         if self.document is not None:
             data["document"] = self.document.document_dict()
+        if self.photo is not None:
+            data["photo"] = self.photo.photo_dicts()
         data.update(self.media)
         if self.reply_markup and "inline_keyboard" in self.reply_markup:
             data["reply_markup"] = self.reply_markup  # Telegram echoes inline keyboards only

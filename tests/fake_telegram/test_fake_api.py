@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dtm
+import io
 import socket
 import sys
 from pathlib import Path
@@ -248,6 +249,70 @@ async def test_send_document_bytes_can_be_read_back(fake: FakeTelegram):
         "export.csv",
         "text/csv",
     )
+
+
+def image_bytes(size: tuple[int, int], kind: str = "PNG") -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", size, "teal").save(out, format=kind)
+    return out.getvalue()
+
+
+async def test_send_photo_keeps_the_bytes_and_checks_caption_and_image(fake: FakeTelegram):
+    sam = fake.user(started=True)
+    png = image_bytes((1000, 700))
+    async with fake.bot() as bot:
+        message = await bot.send_photo(
+            sam.id,
+            png,
+            filename="chart.png",
+            caption="<b>Voortgang</b> &amp; meer",
+            parse_mode="HTML",
+            reply_markup=keyboard(("Nieuwe check-in", "o:checkin")),
+        )
+        assert message.caption == "Voortgang & meer"
+        assert message.caption_entities[0].type == "bold"
+        assert [(p.width, p.height) for p in message.photo] == [
+            (90, 63),
+            (320, 224),
+            (800, 560),
+            (1000, 700),
+        ]
+        assert message.reply_markup.inline_keyboard[0][0].callback_data == "o:checkin"
+        largest = message.photo[-1]
+        data = await (await bot.get_file(largest.file_id)).download_as_bytearray()
+        assert bytes(data) == png
+        again = await bot.send_photo(sam.id, largest.file_id, caption="x" * 1024)
+        assert again.photo[-1].file_unique_id == largest.file_unique_id
+        assert len(again.caption) == 1024
+        jpeg = await bot.send_photo(sam.id, image_bytes((40, 30), "JPEG"))
+        assert (jpeg.photo[-1].width, jpeg.photo[-1].height) == (40, 30)
+        edited = await bot.edit_message_caption(sam.id, message.message_id, caption="Nieuw")
+        assert edited.caption == "Nieuw"
+        with pytest.raises(BadRequest, match="no text in the message to edit"):
+            await bot.edit_message_text("tekst", sam.id, message.message_id)
+
+        with pytest.raises(BadRequest, match="caption is too long"):
+            await bot.send_photo(sam.id, png, caption="x" * 1025)
+        with pytest.raises(BadRequest, match="Image_process_failed"):
+            await bot.send_photo(sam.id, b"not an image at all", filename="x.png")
+        with pytest.raises(BadRequest, match="Photo_invalid_dimensions"):
+            await bot.send_photo(sam.id, image_bytes((2100, 100)))
+        document = await bot.send_document(sam.id, b"abc", filename="a.txt")
+        with pytest.raises(BadRequest, match="Type of file mismatch"):
+            await bot.send_photo(sam.id, document.document.file_id)
+        with pytest.raises(BadRequest, match="Wrong file identifier"):
+            await bot.send_photo(sam.id, "no-such-file")
+
+    failed = [c.description for c in fake.calls if c.method == "sendPhoto" and c.status != 200]
+    assert failed[0] == "Bad Request: message caption is too long"
+    photos = fake.photos(sam)
+    assert [photo.data for photo in photos] == [png, png, image_bytes((40, 30), "JPEG")]
+    assert (photos[0].width, photos[0].height, photos[0].file_name) == (1000, 700, "chart.png")
+    assert photos[0].mime_type == "image/png"
+    assert [m.kind for m in fake.sent(sam)] == ["photo", "photo", "photo", "document"]
+    assert fake.sent(sam)[0].labels == ["Nieuwe check-in"]
 
 
 async def test_commands_per_scope_and_language(fake: FakeTelegram):

@@ -17,10 +17,11 @@ import pytest
 from telegram import Update
 
 from bot.bootstrap import App, build
+from bot.clock import FakeClock
 from bot.settings import Settings
 from bot.store.repo import Repository
 from bot.telegram.limiter import ChatRateLimiter
-from bot.telegram.runner import attach, make_application
+from bot.telegram.runner import attach, dispatcher, make_application
 from tests.fake_telegram import FakeTelegram, FakeUser, SentMessage
 
 TOKEN = "123456:ABCDEFGHIJKLMNOPQRSTUVWXYZ_test"
@@ -76,8 +77,13 @@ class Telegram:
     fake: FakeTelegram
     app: App
     application: Any
+    clock: FakeClock | None = None
     people: list[Person] = field(default_factory=list)
     handled: list[int] = field(default_factory=list)
+
+    async def dispatch(self) -> int:
+        """One tick of the push sender, as the running bot does every second."""
+        return await dispatcher(self.application, self.app).tick()
 
     def person(self, first_name: str = "Sam", language_code: str = "nl") -> Person:
         person = Person(self, self.fake.user(first_name, language_code=language_code, started=True))
@@ -120,7 +126,7 @@ class Telegram:
                 except LookupError:
                     await repo.add_organisation("Tilburg")
                 found = await repo.add_group("Tilburg", group)
-            expires = kwargs.pop("expires_at", datetime.now(UTC) + timedelta(days=7))
+            expires = kwargs.pop("expires_at", self.app.clock.now() + timedelta(days=7))
             return (await repo.create_invite(found.id, role, expires, **kwargs)).code
 
         return await self.app.db.write(work)
@@ -148,11 +154,16 @@ def telegram_settings(settings: Settings, **overrides: Any) -> Settings:
     return Settings(**values, _env_file=None)  # type: ignore[call-arg]
 
 
+# Friday 27 November 2026, 15:00 in Amsterdam.
+START = datetime(2026, 11, 27, 14, 0, tzinfo=UTC)
+
+
 @pytest.fixture
 async def tg(settings: Settings) -> AsyncIterator[Telegram]:
     fake = FakeTelegram(token=TOKEN, limits=False)
     tsettings = telegram_settings(settings)
-    app = await build(tsettings, migrate=False)
+    clock = FakeClock(START)
+    app = await build(tsettings, migrate=False, clock=clock)
     application = make_application(
         tsettings,
         request=fake.ptb_request(),
@@ -162,6 +173,6 @@ async def tg(settings: Settings) -> AsyncIterator[Telegram]:
     channel = attach(application, app)
     async with application:
         await channel.publish_commands(application)
-        yield Telegram(fake, app, application)
+        yield Telegram(fake, app, application, clock)
     await app.close()
     assert fake.unknown_calls == [], f"Bot API calls the fake does not know: {fake.unknown_calls}"

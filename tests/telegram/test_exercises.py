@@ -41,7 +41,7 @@ async def test_menu_by_family_and_by_part(tg):
     await sam.press("📚 Per trainingsonderdeel")
     assert "Handelingsintelligentie" in sam.last.labels
     await sam.press("Zelfkennis en zelfreflectie")
-    assert sam.last.labels[0] == "🆕 Wat drijft jou? · 5 min"
+    assert "🆕 Wat drijft jou? · 5 min" in sam.last.labels
 
 
 async def test_a_complete_exercise_with_every_input_type(tg):
@@ -89,7 +89,7 @@ async def test_a_complete_exercise_with_every_input_type(tg):
     }
     await sam.send("/oefeningen")
     await sam.press("🪞 Zelfkennis")
-    assert sam.last.labels[0] == "✅ Wat drijft jou? · 5 min"
+    assert "✅ Wat drijft jou? · 5 min" in sam.last.labels
 
 
 async def test_pause_and_resume_from_the_menu(tg):
@@ -102,7 +102,7 @@ async def test_pause_and_resume_from_the_menu(tg):
     assert "Er staat geen oefening open" in reply.text
     await sam.send("/oefeningen")
     await sam.press("🪞 Zelfkennis")
-    assert sam.last.labels[0] == "⏳ Wat drijft jou? · 5 min"
+    assert "⏳ Wat drijft jou? · 5 min" in sam.last.labels
     (question,) = await sam.press("⏳ Wat drijft jou? · 5 min")
     assert "stap 2 van 6" in question.text
 

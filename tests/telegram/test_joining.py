@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import func, select
 
@@ -70,7 +70,7 @@ async def test_unknown_expired_and_used_up_invites(tg):
     (reply,) = await sam.send("/start ditbestaatniet")
     assert "Deze uitnodiging kennen we niet" in reply.text
 
-    expired = await tg.invite(expires_at=datetime.now(UTC) - timedelta(minutes=1))
+    expired = await tg.invite(expires_at=tg.clock.now() - timedelta(minutes=1))
     (reply,) = await sam.send(f"/start {expired}")
     assert "verlopen" in reply.text
 
@@ -106,6 +106,6 @@ async def test_someone_who_never_joined(tg):
 async def test_commands_are_published_in_both_languages(tg):
     dutch = [c["command"] for c in tg.fake.commands(language_code="nl")]
     english = tg.fake.commands(language_code="en")
-    assert dutch == ["oefeningen", "hulp", "taal", "start"]
+    assert dutch == ["oefeningen", "mijnantwoorden", "groep", "hulp", "taal", "start"]
     assert english[0]["description"] == "Pick an exercise"
     assert tg.fake.commands()[0]["description"] == "Kies een oefening"

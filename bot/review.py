@@ -1,0 +1,662 @@
+"""Trainers' review of their groups, and professionals' look back at their own answers.
+
+"Nobody sees anything of a group they are not in" (DESIGN.md, contracts) is
+enforced here, in the queries, not in the menus that call them: every query that
+returns a person's answers carries the access rule as a join or EXISTS on
+Membership with the trainer role, built by the helpers at the bottom of this
+module. A separate guard query decides between AccessDenied and an empty
+answer, but even a caller that skipped the guard would get no foreign rows.
+
+Only the trainer role opens individual answers; a coordinator's membership does
+not, and neither does being a professional in the same group. Memberships are
+read in the same transaction as the data, so a removed member (whose Membership
+row is deleted) loses access with the very next call, and no longer counts in
+any group figure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, delete, func, literal, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute, aliased
+
+from bot.clock import Clock, SystemClock
+from bot.dialogues.compile import CompiledDialogue
+from bot.engine import Context, Engine
+from bot.engine.engine import UnknownDialogue
+from bot.store.db import Database
+from bot.store.models import (
+    AnswerRow,
+    Feedback,
+    Group,
+    Invite,
+    Membership,
+    Organisation,
+    Person,
+    Push,
+    Run,
+)
+from bot.store.repo import Repository
+
+TRAINER = "trainer"
+COORDINATOR = "coordinator"
+PROFESSIONAL = "professional"
+# Roles a trainer may hand out: a coordinator invite stays with the operator (CLI).
+TRAINER_GRANTS = (PROFESSIONAL, TRAINER)
+# Kinds whose answers are options, so a group distribution can be shown without text.
+CHOICE_KINDS = ("choice", "multi", "yesno")
+# A distribution is shown only when at least this many people answered, so no
+# single person's choice can be read from it.
+MIN_GROUP = 5
+FEEDBACK_MAX = 2000
+_ROLE_ORDER = {TRAINER: 0, COORDINATOR: 1, PROFESSIONAL: 2}
+
+
+class AccessDenied(Exception):
+    """The viewer may not see or do this."""
+
+
+class Gone(Exception):
+    """The thing (answer, member, group, push) does not exist (anymore)."""
+
+
+@dataclass(frozen=True)
+class GroupInfo:
+    """A group the viewer is in; `role` is the viewer's own role there."""
+
+    id: int
+    name: str
+    organisation: str
+    role: str
+    members: int
+
+
+@dataclass(frozen=True)
+class MemberInfo:
+    """One member as the group's trainer sees them."""
+
+    person_id: int
+    first_name: str
+    role: str
+    active: bool
+    joined_at: datetime
+
+
+@dataclass(frozen=True)
+class FeedbackView:
+    """Feedback on an answer, with the first name of the trainer who wrote it."""
+
+    id: int
+    text: str
+    trainer_name: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class AnswerView:
+    """One stored answer. `shown` reads as the person saw it: option labels in the
+    viewer's locale, free text as typed; `value` is the raw stored value."""
+
+    answer_id: int
+    run_id: int
+    dialogue_id: str
+    state: str
+    key: str
+    kind: str
+    value: Any
+    shown: str
+    answered_at: datetime
+    feedback: list[FeedbackView]
+
+
+@dataclass(frozen=True)
+class RunView:
+    """One run of a dialogue with its answers, in the order they were given."""
+
+    run_id: int
+    dialogue_id: str
+    title: str
+    status: str
+    started_at: datetime
+    finished_at: datetime | None
+    answers: list[AnswerView]
+
+
+@dataclass(frozen=True)
+class FeedbackNotice:
+    """What the channel sends to the professional, in the professional's locale."""
+
+    feedback_id: int
+    professional_id: int
+    channel: str
+    external_id: str
+    locale: str
+    dialogue_id: str
+    title: str
+    question_key: str
+    answer_shown: str
+    text: str
+
+
+class Review:
+    """Groups, members, invites, answers and feedback, each behind its access rule."""
+
+    def __init__(self, db: Database, engine: Engine, clock: Clock | None = None) -> None:
+        self.db = db
+        self.engine = engine
+        self.clock: Clock = clock or SystemClock()
+
+    # -- groups and members ------------------------------------------------------
+
+    async def groups(self, viewer_id: int) -> list[GroupInfo]:
+        """Every group the viewer is a member of, in any role, with its member count."""
+        counts = (
+            select(Membership.group_id, func.count(Membership.id).label("n"))
+            .group_by(Membership.group_id)
+            .subquery()
+        )
+        query = (
+            select(Group.id, Group.name, Organisation.name, Membership.role, counts.c.n)
+            .join(Membership, Membership.group_id == Group.id)
+            .join(Organisation, Organisation.id == Group.organisation_id)
+            .join(counts, counts.c.group_id == Group.id)
+            .where(Membership.person_id == viewer_id)
+            .order_by(Organisation.name, Group.name, Group.id)
+        )
+
+        async def work(session: AsyncSession) -> list[GroupInfo]:
+            rows = (await session.execute(query)).all()
+            return [GroupInfo(gid, name, org, role, n) for gid, name, org, role, n in rows]
+
+        return await self.db.read(work)
+
+    async def members(self, viewer_id: int, group_id: int) -> list[MemberInfo]:
+        """The group's members (trainers, coordinators, then professionals, by name).
+
+        Only for a trainer of that group: a member list is already personal data.
+        """
+        viewer = aliased(Membership)
+        query = (
+            select(Membership, Person)
+            .join(Person, Person.id == Membership.person_id)
+            # The access rule, in the query itself: the viewer trains this group.
+            .join(
+                viewer,
+                and_(
+                    viewer.group_id == Membership.group_id,
+                    viewer.person_id == viewer_id,
+                    viewer.role == TRAINER,
+                ),
+            )
+            .where(Membership.group_id == group_id)
+        )
+
+        async def work(session: AsyncSession) -> list[MemberInfo]:
+            await _require_trainer(session, viewer_id, group_id)
+            rows = (await session.execute(query)).all()
+            found = [
+                MemberInfo(p.id, p.first_name or "", m.role, p.active, m.created_at)
+                for m, p in rows
+            ]
+            return sorted(
+                found,
+                key=lambda m: (_ROLE_ORDER.get(m.role, 9), m.first_name.casefold(), m.person_id),
+            )
+
+        return await self.db.read(work)
+
+    async def remove_member(self, viewer_id: int, group_id: int, person_id: int) -> None:
+        """Delete the membership, so every later check for that person fails at once.
+
+        A trainer cannot remove themselves (a group must never lose its last
+        trainer by accident) nor a coordinator (a role a trainer cannot grant
+        either). Invites the removed person made for this group are revoked, so
+        a removed trainer cannot walk back in through a link of their own.
+        """
+
+        async def work(session: AsyncSession) -> None:
+            await _require_trainer(session, viewer_id, group_id, lock=True)
+            if person_id == viewer_id:
+                raise AccessDenied("a trainer cannot remove themselves")
+            member = await Repository(session).membership(person_id, group_id)
+            if member is None:
+                raise Gone(f"person {person_id} is not a member of group {group_id}")
+            if member.role == COORDINATOR:
+                raise AccessDenied("a trainer cannot remove a coordinator")
+            await session.execute(
+                delete(Membership).where(
+                    Membership.id == member.id,
+                    # Belt and braces: the delete itself only fires for a trainer.
+                    Membership.group_id.in_(_trained_groups(viewer_id)),
+                )
+            )
+            await session.execute(
+                update(Invite)
+                .where(Invite.group_id == group_id, Invite.created_by == person_id)
+                .values(revoked=True)
+            )
+
+        await self.db.write(work)
+
+    async def invite(
+        self,
+        viewer_id: int,
+        group_id: int,
+        role: str,
+        expires_at: datetime | None,
+        max_uses: int | None,
+    ) -> str:
+        """A new invite code for the group; the channel turns it into a deep link.
+
+        A trainer may invite professionals and trainers; coordinator invites are
+        for the operator (`straatwijs admin invite`), so they raise AccessDenied.
+        """
+        if role not in (*TRAINER_GRANTS, COORDINATOR):
+            raise ValueError(f"role must be one of {', '.join(TRAINER_GRANTS)}")
+        if expires_at is not None:
+            if expires_at.tzinfo is None:
+                raise ValueError("expires_at must be timezone-aware")
+            if expires_at <= self.clock.now():
+                raise ValueError("expires_at lies in the past")
+        if max_uses is not None and max_uses < 1:
+            raise ValueError("max_uses must be at least 1")
+
+        async def work(session: AsyncSession) -> str:
+            await _require_trainer(session, viewer_id, group_id)
+            if role not in TRAINER_GRANTS:
+                raise AccessDenied("a trainer cannot create coordinator invites")
+            invite = await Repository(session).create_invite(
+                group_id, role, expires_at, max_uses, created_by=viewer_id
+            )
+            return invite.code
+
+        return await self.db.write(work)
+
+    async def is_trainer(self, person_id: int) -> bool:
+        """Whether the person trains any group (to offer the trainer commands at all)."""
+
+        async def work(session: AsyncSession) -> bool:
+            found = await session.execute(select(_trained_groups(person_id).exists()))
+            return bool(found.scalar())
+
+        return await self.db.read(work)
+
+    # -- answers -----------------------------------------------------------------
+
+    async def runs_of(
+        self, viewer_id: int, person_id: int, dialogue_id: str | None = None, locale: str = "nl"
+    ) -> list[RunView]:
+        """A person's runs with answers and feedback, newest first.
+
+        Allowed for the person themselves, and for a trainer of a group the person
+        is a member of; anyone else gets AccessDenied.
+        """
+
+        async def work(session: AsyncSession) -> list[RunView]:
+            if viewer_id != person_id and not await _trains_person(session, viewer_id, person_id):
+                raise AccessDenied(f"person {viewer_id} may not review person {person_id}")
+            query = select(Run).where(
+                Run.person_id == person_id, _reviewable(viewer_id, Run.person_id)
+            )
+            if dialogue_id is not None:
+                query = query.where(Run.dialogue_id == dialogue_id)
+            runs = (await session.execute(query.order_by(Run.id.desc()))).scalars().all()
+            answers = await self._answers(session, viewer_id, [r.id for r in runs], locale)
+            return [
+                RunView(
+                    run.id,
+                    run.dialogue_id,
+                    self._title(run.dialogue_id, locale),
+                    run.status,
+                    run.started_at,
+                    run.finished_at,
+                    answers.get(run.id, []),
+                )
+                for run in runs
+            ]
+
+        return await self.db.read(work)
+
+    async def push_answers(
+        self, viewer_id: int, push_id: int, locale: str = "nl"
+    ) -> dict[int, list[AnswerView]]:
+        """Per current member of the push's group, the answers of their runs opened
+        from this push (an empty list for a member without any).
+
+        Only for a trainer of the push's group. Removed members are left out: their
+        membership is gone, so they are no longer part of the group's review.
+        """
+
+        async def work(session: AsyncSession) -> dict[int, list[AnswerView]]:
+            push = await session.get(Push, push_id)
+            if push is None:
+                raise Gone(f"push {push_id}")
+            await _require_trainer(session, viewer_id, push.group_id)
+            members = select(Membership.person_id).where(
+                Membership.group_id == push.group_id,
+                Membership.group_id.in_(_trained_groups(viewer_id)),
+            )
+            people = (await session.execute(members.order_by(Membership.person_id))).scalars()
+            result: dict[int, list[AnswerView]] = {pid: [] for pid in people}
+            runs = select(Run.id, Run.person_id).where(
+                Run.push_id == push_id,
+                Run.person_id.in_(members),
+                _reviewable(viewer_id, Run.person_id),
+            )
+            rows = (await session.execute(runs.order_by(Run.id))).all()
+            owners = {row.id: row.person_id for row in rows}
+            by_run = await self._answers(session, viewer_id, list(owners), locale)
+            for run_id, owner in owners.items():
+                result.setdefault(owner, []).extend(by_run.get(run_id, []))
+            return result
+
+        return await self.db.read(work)
+
+    async def add_feedback(self, viewer_id: int, answer_id: int, text: str) -> FeedbackNotice:
+        """Store a trainer's feedback on an answer and say what to send to its author.
+
+        Allowed for a trainer of a group the answer's author is in. An answer that
+        no longer exists (erased, or replaced by going back) raises Gone.
+        """
+        text = text.strip()
+        if not 1 <= len(text) <= FEEDBACK_MAX:
+            raise ValueError(f"feedback must be 1 to {FEEDBACK_MAX} characters")
+
+        async def work(session: AsyncSession) -> FeedbackNotice:
+            lookup = select(AnswerRow).where(AnswerRow.id == answer_id)
+            if Repository(session).postgres:
+                # Hold the answer until commit, so an erasure cannot slip in between.
+                lookup = lookup.with_for_update(read=True)
+            answer = (await session.execute(lookup)).scalar_one_or_none()
+            if answer is None:
+                raise Gone(f"answer {answer_id}")
+            if not await _trains_person(session, viewer_id, answer.person_id):
+                raise AccessDenied(f"person {viewer_id} may not give feedback on {answer_id}")
+            author = await session.get(Person, answer.person_id)
+            if author is None:  # cannot happen: answers cascade with their person
+                raise Gone(f"author of answer {answer_id}")
+            feedback = Feedback(
+                answer_id=answer.id, trainer_id=viewer_id, text=text, created_at=self.clock.now()
+            )
+            session.add(feedback)
+            try:
+                await session.flush()
+            except IntegrityError as exc:  # the answer vanished after all
+                raise Gone(f"answer {answer_id}") from exc
+            return FeedbackNotice(
+                feedback.id,
+                author.id,
+                author.channel,
+                author.external_id,
+                author.locale,
+                answer.dialogue_id,
+                self._title(answer.dialogue_id, author.locale),
+                answer.key,
+                self._shown(answer, author.locale),
+                text,
+            )
+
+        return await self.db.write(work)
+
+    async def feedback_delivered(self, feedback_id: int) -> None:
+        """Record that the feedback reached the professional's chat.
+
+        Idempotent: the first delivery time stays. Feedback erased meanwhile (with
+        its answer) has nothing left to mark, which is not an error for the sender.
+        """
+
+        async def work(session: AsyncSession) -> None:
+            await session.execute(
+                update(Feedback)
+                .where(Feedback.id == feedback_id, Feedback.delivered_at.is_(None))
+                .values(delivered_at=self.clock.now())
+            )
+
+        await self.db.write(work)
+
+    async def group_choices(
+        self, person_id: int, run_id: int, locale: str = "nl"
+    ) -> dict[str, dict[str, int]] | None:
+        """How the person's group chose, after they finished a dialogue themselves.
+
+        Per stored choice/multi/yesno key: the count per option label (every option,
+        in the dialogue's order) among current members of the person's groups who
+        finished the same dialogue, each person counted once per question (their
+        answer in their latest finished run that has it). For a run opened from a
+        push, only the push's group counts, and only while the person is still in
+        it; a push with `show_group` off shows nothing. A key appears only when at
+        least MIN_GROUP people answered it; None when no key does. Only option
+        values are read, never free text, names or ids.
+        """
+
+        async def work(session: AsyncSession) -> dict[str, dict[str, int]] | None:
+            run = await session.get(Run, run_id)
+            if run is None or run.person_id != person_id or run.status != "finished":
+                raise AccessDenied(f"run {run_id} is not a finished run of person {person_id}")
+            compiled = self._dialogue(run.dialogue_id)
+            if compiled is None:
+                return None
+            keys = _choice_keys(compiled)
+            if not keys:
+                return None
+            mine, peer = aliased(Membership), aliased(Membership)
+            own = select(mine.group_id).where(mine.person_id == person_id)
+            if run.push_id is not None:
+                push = await session.get(Push, run.push_id)
+                if push is not None and not push.show_group:
+                    return None
+                if push is not None:
+                    own = own.where(mine.group_id == push.group_id)
+            peers = select(peer.person_id).where(peer.group_id.in_(own))
+            query = (
+                select(AnswerRow.person_id, AnswerRow.key, AnswerRow.value, Run.id)
+                .join(Run, Run.id == AnswerRow.run_id)
+                .where(
+                    Run.dialogue_id == run.dialogue_id,
+                    Run.status == "finished",
+                    Run.person_id.in_(peers),
+                    AnswerRow.key.in_(keys),
+                    AnswerRow.kind.in_(CHOICE_KINDS),
+                )
+            )
+            rows = (await session.execute(query)).all()
+            latest: dict[tuple[int, str], tuple[int, Any]] = {}
+            for pid, key, value, rid in rows:
+                seen = latest.get((pid, key))
+                if seen is None or rid > seen[0]:
+                    latest[(pid, key)] = (rid, value)
+            result: dict[str, dict[str, int]] = {}
+            for key, state in keys.items():
+                values = [v for (_, k), (_, v) in latest.items() if k == key]
+                if len(values) < MIN_GROUP:
+                    continue
+                result[key] = self._distribution(compiled, state, values, locale)
+            return result or None
+
+        return await self.db.read(work)
+
+    # -- internals ---------------------------------------------------------------------
+
+    async def _answers(
+        self, session: AsyncSession, viewer_id: int, run_ids: Sequence[int], locale: str
+    ) -> dict[int, list[AnswerView]]:
+        """Answers of these runs with their feedback, per run, in answering order.
+
+        The access rule is applied again on the answers' authors, so this helper
+        never returns an answer the viewer may not read, whatever ids it is given.
+        """
+        if not run_ids:
+            return {}
+        query = (
+            select(AnswerRow)
+            .where(AnswerRow.run_id.in_(run_ids), _reviewable(viewer_id, AnswerRow.person_id))
+            .order_by(AnswerRow.run_id, AnswerRow.created_at, AnswerRow.id)
+        )
+        rows = (await session.execute(query)).scalars().all()
+        feedback = await _feedback_of(session, [row.id for row in rows])
+        result: dict[int, list[AnswerView]] = {}
+        for row in rows:
+            result.setdefault(row.run_id, []).append(
+                AnswerView(
+                    row.id,
+                    row.run_id,
+                    row.dialogue_id,
+                    row.state,
+                    row.key,
+                    row.kind,
+                    _stored(row),
+                    self._shown(row, locale),
+                    row.updated_at,
+                    feedback.get(row.id, []),
+                )
+            )
+        return result
+
+    def _dialogue(self, dialogue_id: str) -> CompiledDialogue | None:
+        try:
+            return self.engine.dialogue(dialogue_id)
+        except UnknownDialogue:
+            return None
+
+    def _title(self, dialogue_id: str, locale: str) -> str:
+        """The dialogue's title in `locale`; its id when the dialogue was removed."""
+        compiled = self._dialogue(dialogue_id)
+        if compiled is None:
+            return dialogue_id
+        return self.engine.catalog.text(locale, compiled.spec.title)
+
+    def _shown(self, row: AnswerRow, locale: str) -> str:
+        """An answer as a person reads it; the raw value when the dialogue changed
+        so much that its state or options are gone (old runs stay readable)."""
+        value = _stored(row)
+        raw = _as_text(value)
+        if row.kind == "text":
+            return raw
+        compiled = self._dialogue(row.dialogue_id)
+        state = compiled.spec.states.get(row.state) if compiled else None
+        if state is None:
+            return raw
+        label = self.engine.render.answer_label(state, value, Context(locale))
+        return label or raw
+
+    def _distribution(
+        self, compiled: CompiledDialogue, state: str, values: Iterable[Any], locale: str
+    ) -> dict[str, int]:
+        """Counts per option label, every option listed in the dialogue's order."""
+        ask = compiled.spec.states[state].ask
+        spec = (ask.choice or ask.multi) if ask else None
+        ids = list(spec.options) if spec else ["yes", "no"]
+        ctx = Context(locale)
+        labels = {
+            oid: self.engine.render.answer_label(compiled.spec.states[state], oid, ctx)
+            for oid in ids
+        }
+        counts = {labels[oid]: 0 for oid in ids}
+        for value in values:
+            for oid in set(value if isinstance(value, list) else [value]):
+                if oid in labels:
+                    counts[labels[oid]] += 1
+        return counts
+
+
+# -- access rules: the only place they are written down ------------------------------
+
+
+def _trained_groups(viewer_id: int) -> Select[int]:
+    """Ids of the groups the viewer is a trainer of: the root of every access rule.
+
+    It reads its own alias of Membership, so it never correlates with a query on
+    Membership it is nested in (that would silently test the outer row instead).
+    """
+    own = aliased(Membership)
+    return select(own.group_id).where(own.person_id == viewer_id, own.role == TRAINER)
+
+
+def _trains(viewer_id: int, person: InstrumentedAttribute[int] | int) -> ColumnElement[bool]:
+    """True when `person` is a member (any role) of a group the viewer trains."""
+    other = aliased(Membership)
+    return (
+        select(other.id)
+        .where(other.person_id == person, other.group_id.in_(_trained_groups(viewer_id)))
+        .exists()
+    )
+
+
+def _reviewable(viewer_id: int, person: InstrumentedAttribute[int]) -> ColumnElement[bool]:
+    """True for rows about a person whose answers the viewer may read: themselves,
+    or a member of a group the viewer trains."""
+    return or_(person == viewer_id, _trains(viewer_id, person))
+
+
+async def _trains_person(session: AsyncSession, viewer_id: int, person_id: int) -> bool:
+    found = await session.execute(select(_trains(viewer_id, person_id)))
+    return bool(found.scalar())
+
+
+async def _require_trainer(
+    session: AsyncSession, viewer_id: int, group_id: int, lock: bool = False
+) -> None:
+    """Gone for a group that does not exist, AccessDenied unless the viewer trains it.
+
+    With `lock`, PostgreSQL holds the viewer's membership until commit, so two
+    trainers removing each other at the same moment cannot both succeed: one
+    waits, the deadlock is retried, and the retry finds its own access gone.
+    (SQLite's BEGIN IMMEDIATE already runs writes one at a time.)
+    """
+    if await session.get(Group, group_id) is None:
+        raise Gone(f"group {group_id}")
+    if lock and Repository(session).postgres:
+        await session.execute(
+            select(Membership.id)
+            .where(Membership.person_id == viewer_id, Membership.group_id == group_id)
+            .with_for_update()
+        )
+    trained = await session.execute(select(literal(group_id).in_(_trained_groups(viewer_id))))
+    if not trained.scalar():
+        raise AccessDenied(f"person {viewer_id} is not a trainer of group {group_id}")
+
+
+async def _feedback_of(
+    session: AsyncSession, answer_ids: Sequence[int]
+) -> dict[int, list[FeedbackView]]:
+    """Feedback per answer, oldest first; callers pass only answers already allowed."""
+    if not answer_ids:
+        return {}
+    query = (
+        select(Feedback, Person.first_name)
+        .outerjoin(Person, Person.id == Feedback.trainer_id)
+        .where(Feedback.answer_id.in_(answer_ids))
+        .order_by(Feedback.created_at, Feedback.id)
+    )
+    result: dict[int, list[FeedbackView]] = {}
+    for feedback, name in (await session.execute(query)).all():
+        result.setdefault(feedback.answer_id, []).append(
+            FeedbackView(feedback.id, feedback.text, name or "", feedback.created_at)
+        )
+    return result
+
+
+def _choice_keys(compiled: CompiledDialogue) -> dict[str, str]:
+    """Stored answer key -> state name, for the states that ask a choice, multi or yes/no."""
+    keys: dict[str, str] = {}
+    for name, state in compiled.spec.states.items():
+        if state.store and state.input_kind in CHOICE_KINDS and state.store not in keys:
+            keys[state.store] = name
+    return keys
+
+
+def _stored(row: AnswerRow) -> Any:
+    """The answer's value: free text lives in `text`, everything else in `value`."""
+    return row.text if row.kind == "text" else row.value
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return "" if value is None else str(value)

@@ -1,0 +1,201 @@
+"""The trainer's week, end to end: invites, a scheduled push, reminders, review and
+feedback, through the real PTB against the fake Bot API with a movable clock."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from bot.store.models import Delivery
+from bot.store.repo import Repository
+from tests.telegram.conftest import Person, Telegram
+
+
+async def trainer_of(tg: Telegram, group: str = "Jongerenwerk") -> Person:
+    """A trainer who joined through an invite the operator made (like `admin invite`)."""
+    trainer = tg.person("Tess")
+    await trainer.send(f"/start {await tg.invite(role='trainer', group=group)}")
+    await trainer.press("Akkoord, ik doe mee")
+    return trainer
+
+
+async def invite_link(trainer: Person) -> str:
+    """The trainer makes a professional invite in the bot: /groep > group > invite."""
+    await trainer.send("/groep")
+    await trainer.press(trainer.last.labels[0])
+    await trainer.press("🔗 Uitnodiging maken")
+    await trainer.press("professional")
+    await trainer.press("7 dagen")
+    await trainer.press("Onbeperkt")
+    text = trainer.last.text
+    assert "als professional, geldig tot" in text
+    return text.strip().splitlines()[-1]
+
+
+async def join(tg: Telegram, name: str, link: str) -> Person:
+    person = tg.person(name)
+    await person.send("/start " + link.split("start=")[1])
+    await person.press("Akkoord, ik doe mee")
+    return person
+
+
+async def schedule_monday_nine(trainer: Person, exercise: str = "Wat drijft jou? · 5 min") -> None:
+    await trainer.send("/groep")
+    await trainer.press(trainer.last.labels[0])
+    await trainer.press("📣 Oefening klaarzetten")
+    await trainer.press(exercise)
+    await trainer.press("Maandag 9:00")
+    await trainer.send("Doe deze vóór de trainingsdag, dan bespreken we hem samen.")
+    assert "Wanneer: 30-11-2026 09:00" in trainer.last.text
+    await trainer.press("✅ Klaarzetten")
+    assert "Klaargezet: ‘Wat drijft jou?’ voor Jongerenwerk, 30-11-2026 09:00." in trainer.last.text
+
+
+async def test_a_trainers_week(tg):
+    trainer = await trainer_of(tg)
+    link = await invite_link(trainer)
+    pros = [await join(tg, name, link) for name in ("Ali", "Bo", "Cas")]
+
+    await schedule_monday_nine(trainer)
+    assert await tg.dispatch() == 0  # Friday: nothing is due yet
+    tg.clock.advance(timedelta(days=2, hours=19, minutes=1))  # Monday 09:01
+    assert await tg.dispatch() == 3
+    assert await tg.dispatch() == 0  # exactly once
+    for pro in pros:
+        push = [m for m in pro.messages if "zette een oefening voor je klaar" in m.text]
+        assert len(push) == 1
+        assert "Doe deze vóór de trainingsdag" in push[0].text
+        assert push[0].labels == ["▶️ Beginnen"]
+
+    ali, bo, cas = pros
+    for pro, words in (
+        (ali, "Een gesprek met een jongen op het plein"),
+        (bo, "Mijn eerste huisbezoek"),
+    ):
+        await tg.feed_pending(pro)
+        await pro.press("▶️ Beginnen")
+        await pro.press("Ik begin")
+        await pro.send(words)
+        await pro.press("⬜ Verbinding")
+        await pro.press("Klaar ✅")
+        await pro.press("4")
+        await pro.send("Nooit alleen naar binnen")
+        assert "Je koos voor Verbinding" in pro.last.text or "Verbinding" in pro.messages[-1].text
+
+    tg.clock.advance(timedelta(hours=47))
+    assert await tg.dispatch() == 0  # not yet 48 hours
+    tg.clock.advance(timedelta(hours=2))  # Wednesday 10:01
+    assert await tg.dispatch() == 1
+    assert "Herinnering" in cas.last.text
+    assert await tg.dispatch() == 0  # at most one reminder
+    assert not any("Herinnering" in m.text for p in (ali, bo) for m in p.messages)
+
+    # the trainer reviews the push and gives Ali feedback
+    await trainer.send("/groep")
+    await trainer.press(trainer.last.labels[0])
+    await trainer.press("📋 Klaargezette oefeningen")
+    await trainer.press(trainer.last.labels[0])
+    detail = trainer.last.text
+    assert "✅ 2 klaar" in detail
+    assert "📬 1 ontvangen" in detail
+    await trainer.press("Ali: ✅ klaar")
+    assert "Een gesprek met een jongen op het plein" in trainer.last.text
+    await trainer.press("💬 Feedback op 1")
+    await trainer.send("Mooi dat je dat gesprek aanging. Wat hielp je om te beginnen?")
+    assert "Je feedback is verstuurd naar Ali" in trainer.last.text
+    feedback = ali.last.text
+    assert feedback.startswith("💬 Feedback van je trainer op ‘Wat drijft jou?’")
+    assert "Een gesprek met een jongen op het plein" in feedback
+
+    # Ali looks back at their own answers and the feedback
+    await ali.send("/mijnantwoorden")
+    assert "Wat hielp je om te beginnen?" in ali.last.text
+    assert "Nooit alleen naar binnen" in ali.last.text
+
+
+async def test_a_restart_in_the_middle_of_sending_sends_once(tg):
+    trainer = await trainer_of(tg)
+    link = await invite_link(trainer)
+    pros = [await join(tg, f"P{i}", link) for i in range(4)]
+    await schedule_monday_nine(trainer)
+    tg.clock.advance(timedelta(days=3))
+    claims = await tg.app.pushes.claim_due(2)  # a worker claims two, then dies before sending
+    assert len(claims) == 2
+    assert await tg.dispatch() == 2  # another worker: the other two, not the claimed ones
+    tg.clock.advance(timedelta(minutes=5))  # the dead worker's lease runs out
+    assert await tg.dispatch() == 2
+    assert await tg.dispatch() == 0
+    for pro in pros:
+        assert sum("zette een oefening" in m.text for m in pro.messages) == 1
+
+
+async def test_quiet_hours_delay_a_push_unless_overridden(tg):
+    trainer = await trainer_of(tg)
+    link = await invite_link(trainer)
+    sam = await join(tg, "Sam", link)
+    await trainer.send("/groep")
+    await trainer.press(trainer.last.labels[0])
+    await trainer.press("📣 Oefening klaarzetten")
+    await trainer.press("Wat drijft jou? · 5 min")
+    await trainer.press("⌨️ Zelf een tijd typen")
+    (reply,) = await trainer.send("gisteren om een uur of drie")
+    assert "Die tijd begrijp ik niet" in reply.text
+    (reply,) = await trainer.send("1-1-2020 9:00")
+    assert "al voorbij" in reply.text
+    await trainer.send("vandaag 22:30")
+    await trainer.press("Geen notitie")
+    assert "stille uren (21:00-08:00), dus gaat om 28-11-2026 08:00" in trainer.last.text
+    await trainer.press("✅ Klaarzetten")
+    tg.clock.advance(timedelta(hours=8))  # 23:00: quiet
+    assert await tg.dispatch() == 0
+    tg.clock.advance(timedelta(hours=9, minutes=1))  # Saturday 08:01
+    assert await tg.dispatch() == 1
+    assert "zette een oefening" in sam.last.text
+
+
+async def test_professionals_cannot_use_trainer_commands(tg):
+    sam = await tg.joined("Sam")
+    (reply,) = await sam.send("/groep")
+    assert "Dit onderdeel is voor trainers" in reply.text
+    assert await sam.press_data(sam.messages[0].message_id, "gm:1") == []
+    assert "voor trainers" in (tg.fake.answered_callbacks[-1].text or "")
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        "g:{g}",
+        "gm:{g}",
+        "gx:{g}:{p}",
+        "gX:{g}:{p}",
+        "gi:{g}",
+        "iu:{g}:p:7:0",
+        "pn:{g}",
+        "pd:{g}:drijfveren",
+        "gp:{g}",
+    ],
+)
+async def test_a_trainer_cannot_touch_another_group(tg, data):
+    """Forged callback data naming a group the trainer does not train: refused."""
+    mine = await trainer_of(tg, group="Jongerenwerk")
+    other = await trainer_of(tg, group="Schuldhulp")
+    link = await invite_link(other)
+    stranger = await join(tg, "Sam", link)
+
+    async def group_id(session):
+        return (await Repository(session).group("Schuldhulp", "Tilburg")).id
+
+    forged = data.format(g=await tg.app.db.read(group_id), p=stranger.user.id)
+    replies = await mine.press_data(mine.messages[0].message_id, forged)
+    if data.startswith("pd:"):
+        await mine.press("✅ Klaarzetten") if mine.last.buttons else None
+    texts = " ".join(m.text for m in replies)
+    assert "Schuldhulp" not in texts
+    assert "Sam" not in texts
+
+    async def deliveries(session):
+        return (await session.execute(select(Delivery))).scalars().all()
+
+    assert await tg.app.db.read(deliveries) == []
