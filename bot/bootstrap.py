@@ -63,15 +63,19 @@ async def build(
     migrate: bool = True,
     catalog: Catalog | None = None,
     clock: Clock | None = None,
+    engine: Engine | None = None,
 ) -> App:
-    """Validate dialogues, migrate and connect the database, wire the services."""
-    catalog = catalog or load_catalog(settings)
+    """Validate dialogues, migrate and connect the database, wire the services.
+
+    An already compiled engine may be passed in (tests share one; it is immutable).
+    """
+    catalog = engine.catalog if engine is not None else catalog or load_catalog(settings)
     catalog.default_locale = settings.locale
     if migrate:
         await asyncio.to_thread(upgrade, settings.database_url)
     db = Database(create_engine(settings.database_url, settings.db_busy_timeout))
     await db.ping()
-    engine = Engine(catalog)
+    engine = engine or Engine(catalog)
     clock = clock or SystemClock()
     start, end = (time.fromisoformat(part) for part in settings.quiet_hours.split("-"))
     pushes = Pushes(

@@ -17,6 +17,8 @@ import pytest
 from sqlalchemy import create_engine, make_url, text
 
 from bot.bootstrap import App, build
+from bot.dialogues.catalog import load_valid_catalog
+from bot.engine import Engine
 from bot.settings import REPO_ROOT, Settings
 from bot.store.db import is_sqlite, sync_url
 from bot.store.migrate import upgrade
@@ -85,9 +87,17 @@ def settings(database_url: str) -> Settings:
     )
 
 
+@pytest.fixture(scope="session")
+def shared_engine() -> Engine:
+    """The shipped dialogues, loaded and compiled once for the whole run."""
+    return Engine(
+        load_valid_catalog([REPO_ROOT / "dialogues"], REPO_ROOT / "content", root=REPO_ROOT)
+    )
+
+
 @pytest.fixture
-async def app(settings: Settings) -> AsyncIterator[App]:
-    built = await build(settings, migrate=False)
+async def app(settings: Settings, shared_engine: Engine) -> AsyncIterator[App]:
+    built = await build(settings, migrate=False, engine=shared_engine)
     try:
         yield built
     finally:

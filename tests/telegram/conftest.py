@@ -18,6 +18,7 @@ from telegram import Update
 
 from bot.bootstrap import App, build
 from bot.clock import FakeClock
+from bot.engine import Engine
 from bot.settings import Settings
 from bot.store.repo import Repository
 from bot.telegram.limiter import ChatRateLimiter
@@ -159,11 +160,11 @@ START = datetime(2026, 11, 27, 14, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-async def tg(settings: Settings) -> AsyncIterator[Telegram]:
+async def tg(settings: Settings, shared_engine: Engine) -> AsyncIterator[Telegram]:
     fake = FakeTelegram(token=TOKEN, limits=False)
     tsettings = telegram_settings(settings)
     clock = FakeClock(START)
-    app = await build(tsettings, migrate=False, clock=clock)
+    app = await build(tsettings, migrate=False, clock=clock, engine=shared_engine)
     application = make_application(
         tsettings,
         request=fake.ptb_request(),

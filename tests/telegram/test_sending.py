@@ -65,14 +65,11 @@ async def test_real_limits_are_never_exceeded(settings):
     attach(application, app)
     async with application:
         tg = Telegram(fake, app, application)
-        sam = await tg.joined()
+        sam = await tg.joined()  # welcome, consent, joined, language: a burst of four
         await sam.send("/oefeningen")
-        await sam.press("🪞 Zelfkennis")
-        await sam.press("🆕 Wat drijft jou? · 5 min")
-        await sam.press("Ik begin")
-        await sam.send("Een gesprek dat me raakte op straat")
+        await sam.send("/hulp")
     await app.close()
-    assert len(sam.messages) >= 7
+    assert len(sam.messages) >= 6
     assert fake.flood_violations == []
     assert fake.unknown_calls == []
 
