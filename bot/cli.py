@@ -68,8 +68,10 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_list)
 
     p = sub.add_parser("graph", help="print a dialogue's diagram")
-    p.add_argument("dialogue")
+    p.add_argument("dialogue", nargs="?")
     p.add_argument("--format", choices=["mermaid", "dot"], default="mermaid")
+    p.add_argument("--all", action="store_true", help="every dialogue, as markdown pages")
+    p.add_argument("--output", type=Path, help="with --all: the folder for the pages")
     p.set_defaults(func=cmd_graph)
 
     p = sub.add_parser("schema", help="print the JSON Schema of dialogue files")
@@ -111,6 +113,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--uses", type=int, default=None, help="how many people may use it")
     p.add_argument("--bot", default=None, help="bot username (default: asked from Telegram)")
     p.set_defaults(func=cmd_invite)
+    p = admin.add_parser(
+        "rotate-key", help="re-encrypt stored free text with the first STRAATWIJS_ENCRYPTION_KEY"
+    )
+    p.add_argument("--batch", type=int, default=500, help="rows per transaction (default 500)")
+    p.set_defaults(func=cmd_rotate_key)
+    p = admin.add_parser("purge", help="delete answers older than STRAATWIJS_RETENTION_MONTHS")
+    p.add_argument("--months", type=int, default=None, help="override the retention setting")
+    p.set_defaults(func=cmd_purge)
 
     p = sub.add_parser("export", help="export answers (pseudonymised)")
     p.add_argument("--format", choices=["csv", "xlsx"], default="csv")
@@ -152,9 +162,21 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_graph(args: argparse.Namespace) -> int:
     from bot.bootstrap import load_catalog
-    from bot.dialogues.diagram import dot, mermaid
+    from bot.dialogues.diagram import dot, markdown, mermaid
 
-    catalog = load_catalog(load_settings())
+    settings = load_settings()
+    catalog = load_catalog(settings)
+    if args.all:
+        if args.output is None:
+            raise CommandError("--all needs --output FOLDER")
+        args.output.mkdir(parents=True, exist_ok=True)
+        for did, item in sorted(catalog.dialogues.items()):
+            title = catalog.text(settings.locale, item.spec.title)
+            (args.output / f"{did}.md").write_text(markdown(item.spec, title), encoding="utf-8")
+        print(f"{len(catalog.dialogues)} page(s) written to {args.output}")
+        return 0
+    if args.dialogue is None:
+        raise CommandError("name a dialogue, or use --all --output FOLDER")
     loaded = catalog.dialogues.get(args.dialogue)
     if loaded is None:
         return _unknown_dialogue(args.dialogue, list(catalog.dialogues))
@@ -264,6 +286,46 @@ def cmd_invite(args: argparse.Namespace) -> int:
     return _with_app(work)
 
 
+def cmd_rotate_key(args: argparse.Namespace) -> int:
+    """Re-seal all free text with the current key; safe to interrupt and run again."""
+    from bot.store.crypto import CipherError, rotate
+
+    if args.batch < 1:
+        raise CommandError("--batch must be at least 1")
+
+    async def work(app: Any) -> int:
+        try:
+            done = await rotate(app.db, app.cipher, args.batch)
+        except CipherError as exc:
+            raise CommandError(str(exc)) from None
+        for name, counts in (("answers", done.answers), ("feedback", done.feedback)):
+            print(
+                f"{name}: {counts['encrypted']} encrypted, {counts['reencrypted']} re-encrypted, "
+                f"{counts['unchanged']} already under the current key"
+            )
+        return 0
+
+    return _with_app(work)
+
+
+def cmd_purge(args: argparse.Namespace) -> int:
+    """Run the retention purge now (the bot also runs it daily)."""
+    from bot.retention import purge_all
+
+    async def work(app: Any) -> int:
+        months = args.months if args.months is not None else app.settings.retention_months
+        if months < 1:
+            raise CommandError("--months must be at least 1")
+        done = await purge_all(app.db, app.clock, months)
+        print(
+            f"deleted {done.answers} answer(s), {done.feedback} feedback message(s) and "
+            f"{done.runs} run(s) older than {months} month(s)"
+        )
+        return 0
+
+    return _with_app(work)
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     from bot.export import to_csv, to_xlsx
 
@@ -271,7 +333,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         from bot.store.repo import Repository
 
         async def rows(session: Any) -> Any:
-            return await Repository(session).export_rows()
+            return await Repository(session, app.cipher).export_rows()
 
         found = await app.db.write(rows)  # may create the pseudonym salt once
         if args.format == "csv":

@@ -79,9 +79,10 @@ class CheckIns:
     async def of_person(self, person_id: int) -> list[CheckIn]:
         """Every finished check-in of this person, oldest first.
 
-        Stopped or unfinished runs are left out (a half check-in would show a
-        false dip), and so are answers under other keys, such as the line on
-        what helped: the chart only needs the scores.
+        Stopped and unfinished runs are left out: a check-in broken off half-way
+        is not a picture of how someone feels, and may still change. Answers
+        under other keys, such as the line on what helped, are not read: the
+        chart needs only the scores.
         """
         query = (
             select(Run.id, Run.finished_at, Run.updated_at, AnswerRow.key, AnswerRow.value)
@@ -177,8 +178,7 @@ def summary(checkins: Sequence[CheckIn], texts: ProgressTexts) -> str:
             lines.append(
                 texts.get("line_change", element=name, first=item.first, latest=item.latest)
             )
-    lines.append(texts.get("again"))
-    return _fit("\n".join(lines[:-1]) + "\n\n" + lines[-1], CAPTION_LIMIT)
+    return _fit("\n".join(lines) + "\n\n" + texts.get("again"), CAPTION_LIMIT)
 
 
 def _fit(text: str, limit: int) -> str:

@@ -40,9 +40,30 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     db_busy_timeout: float = Field(5.0, gt=0, le=120, description="Seconds to wait for a lock.")
     web_base_url: str = "http://127.0.0.1:8080"
+    secret_key: SecretStr | None = Field(
+        None, description="Signs dashboard sessions; unset: derived from a value in the database."
+    )
+    web_session_hours: float = Field(8, gt=0, le=24 * 30, description="Dashboard session lifetime.")
+    login_link_minutes: int = Field(10, ge=1, le=60, description="A login link's lifetime.")
     quiet_hours: str = Field("21:00-08:00", description="No pushes or reminders then (local time).")
     reminder_after_hours: float = Field(48, gt=0, le=24 * 60)
     max_reminders: int = Field(1, ge=0, le=10)
+    retention_months: int = Field(
+        12, ge=1, le=120, description="Answers older than this are deleted."
+    )
+    encryption_key: SecretStr | None = Field(
+        None, description="Comma-separated Fernet keys; the first encrypts new free text."
+    )
+
+    @field_validator("encryption_key")
+    @classmethod
+    def _encryption_key(cls, value: SecretStr | None) -> SecretStr | None:
+        from bot.store.crypto import parse_keys
+
+        if value is not None and not value.get_secret_value().strip():
+            return None  # an empty variable means "no key", as if it were unset
+        parse_keys(value)  # a bad key stops start-up, before anything is stored
+        return value
 
     @field_validator("database_url")
     @classmethod
@@ -65,6 +86,13 @@ class Settings(BaseSettings):
     def _token(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and not re.fullmatch(r"\d+:[\w-]{20,}", value.get_secret_value()):
             raise ValueError("must look like 123456789:AA... as BotFather gives it")
+        return value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _secret_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError("must be at least 32 characters (e.g. `openssl rand -hex 32`)")
         return value
 
     @field_validator("webhook_secret")

@@ -264,3 +264,18 @@ def test_console_script_pipes_a_dialogue(cli_env, tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert "/oefeningen" in result.stdout
+
+
+def test_docs_diagrams_are_up_to_date(cli, repo_root, tmp_path):
+    """docs/dialogues/ is generated from the YAML; CI fails when it is stale."""
+    code, _out, _ = cli("graph", "--all", "--output", str(tmp_path / "pages"))
+    assert code == 0
+    generated = {p.name: p.read_text() for p in (tmp_path / "pages").glob("*.md")}
+    committed = {p.name: p.read_text() for p in (repo_root / "docs" / "dialogues").glob("*.md")}
+    assert generated.keys() == committed.keys(), (
+        "run: straatwijs graph --all --output docs/dialogues"
+    )
+    stale = [name for name in generated if generated[name] != committed[name]]
+    assert stale == [], (
+        f"stale diagrams {stale}; run: straatwijs graph --all --output docs/dialogues"
+    )

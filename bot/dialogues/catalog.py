@@ -97,6 +97,8 @@ BOT_KEYS: tuple[str, ...] = (
     "bot.menu.status_in_progress",
     "bot.menu.status_done",
     "bot.menu.legend",
+    "bot.menu.knowledge",
+    "bot.menu.knowledge_title",
     "bot.kind.zelfkennis",
     "bot.kind.bewustwording",
     "bot.kind.straatscenario",
@@ -129,6 +131,16 @@ class Catalog:
     locales: dict[str, Locale]
     default_locale: str = DEFAULT_LOCALE
     files: list[str] = field(default_factory=list)
+
+    def cards(self) -> list[str]:
+        """Ids of the knowledge library's cards (`kennis.<id>.title` in the default locale)."""
+        locale = self.locales.get(self.default_locale)
+        if locale is None:
+            return []
+        ids = {
+            k.split(".")[1] for k in locale.texts if k.startswith("kennis.") and k.count(".") == 2
+        }
+        return sorted(ids)
 
     def text(self, locale: str, key: str) -> str:
         """A text in `locale`, falling back to the default locale, then to the key itself."""
@@ -199,6 +211,7 @@ def load_catalog(
                     )
                 )
     problems.extend(_translation_gaps(loaded_locales))
+    problems.extend(_incomplete_cards(loaded_locales))
     files = dialogue_files(dialogue_paths)
     if not files:
         problems.append(
@@ -232,6 +245,45 @@ def load_catalog(
         dialogues[dialogue.id] = LoadedDialogue(dialogue, name, version_of(dialogue))
     catalog = Catalog(dialogues, loaded_locales, files=[_display(f, root) for f in files])
     return catalog, sorted(set(problems))
+
+
+CARD_FIELDS = ("title", "body", "source")
+
+
+def _incomplete_cards(locales: dict[str, Locale]) -> list[Problem]:
+    """Every knowledge-library card (`kennis.<id>`) needs a title, a body and a source."""
+    problems = []
+    for code, locale in locales.items():
+        cards: dict[str, set[str]] = {}
+        first: dict[str, Any] = {}
+        for key, text in locale.texts.items():
+            parts = key.split(".")
+            if parts[0] != "kennis":
+                continue
+            if len(parts) != 3 or parts[2] not in CARD_FIELDS:
+                problems.append(
+                    Problem(
+                        text.file,
+                        text.line,
+                        f"'{key}' is not a card field",
+                        "use kennis.<id>.title, .body or .source",
+                    )
+                )
+                continue
+            cards.setdefault(parts[1], set()).add(parts[2])
+            first.setdefault(parts[1], text)
+        for card, fields in cards.items():
+            for missing in [f for f in CARD_FIELDS if f not in fields]:
+                text = first[card]
+                problems.append(
+                    Problem(
+                        text.file,
+                        text.line,
+                        f"card 'kennis.{card}' has no {missing} in locale '{code}'",
+                        f"add kennis.{card}.{missing}",
+                    )
+                )
+    return problems
 
 
 def _translation_gaps(locales: dict[str, Locale]) -> list[Problem]:

@@ -44,7 +44,19 @@ from bot.telegram.render import OutMessage, esc, messages
 log = logging.getLogger(__name__)
 
 CHANNEL = "telegram"
-COMMANDS = ("oefeningen", "mijnantwoorden", "groep", "hulp", "taal", "start")
+COMMANDS = (
+    "oefeningen",
+    "voortgang",
+    "mijnantwoorden",
+    "groep",
+    "mijngegevens",
+    "verlaten",
+    "vergeet",
+    "privacy",
+    "hulp",
+    "taal",
+    "start",
+)
 KINDS = ("zelfkennis", "bewustwording", "straatscenario")
 PARTS = ("kennis", "bewustwording", "handelingsintelligentie", "zelfkennis", "verbinding")
 # Statuses after which the previous question's keyboard no longer applies.
@@ -438,6 +450,29 @@ class TelegramChannel:
             heading = self.text(locale, title_key)
             body = self.text(locale, "bot.menu.legend" if rows else "bot.menu.empty")
             return f"<b>{esc(heading)}</b>\n{esc(body)}", InlineKeyboardMarkup([*rows, back])
+        if view == "kb":
+            rows = [
+                [
+                    _button(
+                        self.text(locale, f"kennis.{card}.title"),
+                        callbacks.menu_button(f"kc:{card}"),
+                    )
+                ]
+                for card in self.catalog.cards()
+            ]
+            return esc(self.text(locale, "bot.menu.knowledge_title")), InlineKeyboardMarkup(
+                [*rows, back]
+            )
+        if view.startswith("kc:") and view[3:] in self.catalog.cards():
+            card = view[3:]
+            title, body, source = (
+                self.text(locale, f"kennis.{card}.{f}") for f in ("title", "body", "source")
+            )
+            html_text = f"<b>📘 {esc(title)}</b>\n{esc(body)}\n\n<i>{esc(source)}</i>"
+            kb_back = [
+                _button(self.text(locale, "bot.menu.knowledge"), callbacks.menu_button("kb"))
+            ]
+            return html_text, InlineKeyboardMarkup([kb_back, back])
         rows = [
             [_button(self.text(locale, f"bot.kind.{k}"), callbacks.menu_button(f"k:{k}"))]
             for k in KINDS
@@ -445,6 +480,7 @@ class TelegramChannel:
         rows.append(
             [_button(self.text(locale, "bot.menu.by_part"), callbacks.menu_button("parts"))]
         )
+        rows.append([_button(self.text(locale, "bot.menu.knowledge"), callbacks.menu_button("kb"))])
         return esc(self.text(locale, "bot.menu.title")), InlineKeyboardMarkup(rows)
 
     def _locale_keyboard(self, current: str) -> InlineKeyboardMarkup:

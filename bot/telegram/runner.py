@@ -61,11 +61,16 @@ def attach(application: Any, app: App) -> Any:
     Trainer handlers go first: their buttons and typed tasks match before the
     exercise handlers.
     """
+    from bot.rights import Rights
     from bot.telegram.channel import TelegramChannel
+    from bot.telegram.progress import ProgressChannel
+    from bot.telegram.rights import RightsChannel
     from bot.telegram.trainer import TrainerChannel
 
     channel = TelegramChannel(app.coach, app.members, app.catalog, app.settings.locale)
     TrainerChannel(channel, app.review, app.pushes, app.drafts, app.clock).register(application)
+    ProgressChannel(channel, app.db).register(application)
+    RightsChannel(channel, Rights(app.db), app.settings.retention_months).register(application)
     channel.register(application)
     return channel
 

@@ -312,7 +312,9 @@ async def test_send_photo_keeps_the_bytes_and_checks_caption_and_image(fake: Fak
     assert (photos[0].width, photos[0].height, photos[0].file_name) == (1000, 700, "chart.png")
     assert photos[0].mime_type == "image/png"
     assert [m.kind for m in fake.sent(sam)] == ["photo", "photo", "photo", "document"]
-    assert fake.sent(sam)[0].labels == ["Nieuwe check-in"]
+    first = fake.sent(sam)[0]
+    assert (first.text, first.labels) == ("Nieuw", [])  # an edit without markup drops it
+    assert first.edits[0].text == "Voortgang & meer"
 
 
 async def test_commands_per_scope_and_language(fake: FakeTelegram):

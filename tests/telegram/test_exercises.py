@@ -31,6 +31,7 @@ async def test_menu_by_family_and_by_part(tg):
         "💡 Bewustwording",
         "🏙️ Straatscenario's",
         "📚 Per trainingsonderdeel",
+        "📘 Kennisbank",
     ]
     await sam.press("🏙️ Straatscenario's")
     edited = sam.tg.fake.sent(sam.user)[-1]
@@ -42,6 +43,20 @@ async def test_menu_by_family_and_by_part(tg):
     assert "Handelingsintelligentie" in sam.last.labels
     await sam.press("Zelfkennis en zelfreflectie")
     assert "🆕 Wat drijft jou? · 5 min" in sam.last.labels
+
+
+async def test_the_knowledge_library(tg):
+    sam = await tg.joined()
+    await sam.send("/oefeningen")
+    await sam.press("📘 Kennisbank")
+    assert "Geldezels" in sam.last.labels
+    await sam.press("Geldezels")
+    card = sam.last
+    assert card.text.startswith("📘 Geldezels")
+    assert "Bron" in card.text
+    assert len(card.text) < 1500
+    await sam.press("📘 Kennisbank")
+    assert "Meldroutes" in sam.last.labels
 
 
 async def test_a_complete_exercise_with_every_input_type(tg):

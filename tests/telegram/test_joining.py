@@ -106,6 +106,18 @@ async def test_someone_who_never_joined(tg):
 async def test_commands_are_published_in_both_languages(tg):
     dutch = [c["command"] for c in tg.fake.commands(language_code="nl")]
     english = tg.fake.commands(language_code="en")
-    assert dutch == ["oefeningen", "mijnantwoorden", "groep", "hulp", "taal", "start"]
+    assert dutch == [
+        "oefeningen",
+        "voortgang",
+        "mijnantwoorden",
+        "groep",
+        "mijngegevens",
+        "verlaten",
+        "vergeet",
+        "privacy",
+        "hulp",
+        "taal",
+        "start",
+    ]
     assert english[0]["description"] == "Pick an exercise"
     assert tg.fake.commands()[0]["description"] == "Kies een oefening"

@@ -89,12 +89,12 @@ async def test_polling_restart_and_messages_sent_while_down(bot_env, tmp_path):
         await first.start()
         await fake.wait_sent(sam, 2, timeout=30)
         await fake.press(sam, "Akkoord, ik doe mee")
-        await fake.wait_sent(sam, 4, timeout=10)
+        await fake.wait_sent(sam, 4, timeout=30)
         # the exercise button of the menu (menus are tested in test_exercises.py)
         await fake.press_data(sam, fake.last(sam).message_id, "o:drijfveren")
-        await fake.wait_for(lambda: "stap 1 van 6" in (fake.last(sam).text or ""), 10)
+        await fake.wait_for(lambda: "stap 1 van 6" in (fake.last(sam).text or ""), 30)
         await fake.press(sam, "Ik begin")
-        await fake.wait_for(lambda: "stap 2 van 6" in (fake.last(sam).text or ""), 10)
+        await fake.wait_for(lambda: "stap 2 van 6" in (fake.last(sam).text or ""), 30)
         code_exit, err = await first.stop()  # SIGTERM: a clean shutdown
         assert code_exit == 0, err
         assert "Traceback" not in err
@@ -152,7 +152,7 @@ async def test_webhook_with_and_without_the_secret(bot_env, tmp_path):
         assert fake.sent(sam) == []  # nothing happened
 
         await fake.send_text(sam, "/start")  # the fake posts with the right secret
-        (reply,) = await fake.wait_sent(sam, 1, timeout=10)
+        (reply,) = await fake.wait_sent(sam, 1, timeout=30)
         assert "persoonlijke uitnodiging" in reply.text
         assert fake.webhook_deliveries[-1].status == 200
         code_exit, err = await proc.stop()
