@@ -279,3 +279,15 @@ def test_docs_diagrams_are_up_to_date(cli, repo_root, tmp_path):
     assert stale == [], (
         f"stale diagrams {stale}; run: straatwijs graph --all --output docs/dialogues"
     )
+
+
+def test_readme_lists_every_exercise(cli, repo_root):
+    code, out, _ = cli("list")
+    assert code == 0
+    readme = (repo_root / "README.md").read_text()
+    missing = [
+        line.split("\t")[0]
+        for line in out.splitlines()
+        if f"`{line.split(chr(9))[0]}`" not in readme
+    ]
+    assert missing == [], f"add these to the README's Exercises section: {missing}"
