@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from dataclasses import dataclass
 from datetime import time, timedelta
 
@@ -19,6 +20,7 @@ from bot.members import Members
 from bot.pushes import Pushes, QuietHours
 from bot.review import Review
 from bot.settings import REPO_ROOT, Settings
+from bot.store.crypto import TextCipher
 from bot.store.db import Database, create_engine
 from bot.store.migrate import upgrade
 
@@ -37,6 +39,8 @@ class App:
     pushes: Pushes
     review: Review
     drafts: Drafts
+    # Seals and opens free text (answers, feedback); plain pass-through without a key.
+    cipher: TextCipher
 
     async def close(self) -> None:
         await self.db.dispose()
@@ -77,6 +81,7 @@ async def build(
     await db.ping()
     engine = engine or Engine(catalog)
     clock = clock or SystemClock()
+    cipher = TextCipher(settings.encryption_key)
     start, end = (time.fromisoformat(part) for part in settings.quiet_hours.split("-"))
     pushes = Pushes(
         db,
@@ -90,17 +95,52 @@ async def build(
         catalog,
         engine,
         db,
-        Coach(db, engine),
+        Coach(db, engine, cipher),
         clock,
         Members(db, clock),
         pushes,
-        Review(db, engine),
+        Review(db, engine, clock, cipher),
         Drafts(db),
+        cipher,
     )
 
 
+# Libraries whose debug and info records carry payloads: request URLs with the bot
+# token, update JSON with what people typed, SQL parameters with answers. Kept at
+# WARNING whatever our level.
+QUIET_LOGGERS = (
+    "httpx",
+    "httpcore",
+    "telegram",
+    "uvicorn.access",
+    "alembic",
+    "aiosqlite",
+    "sqlalchemy",
+    "psycopg",
+)
+_TOKEN = re.compile(r"\d{5,}:[A-Za-z0-9_-]{20,}")
+
+
+class RedactTokens(logging.Filter):
+    """Masks anything shaped like a bot token in a record, as a second line of defence."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if _TOKEN.search(message):
+            record.msg = _TOKEN.sub("<token>", message)
+            record.args = None
+        return True
+
+
 def configure_logging(level: str) -> None:
-    """Plain logs on stderr; library chatter (httpx URLs hold the bot token) kept quiet."""
+    """Plain logs on stderr, without answer texts, names, tokens or invite codes.
+
+    Our own modules never log what people type; the libraries that would are held
+    at WARNING, and tokens are masked in whatever remains.
+    """
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("httpx", "httpcore", "alembic", "telegram.ext.Updater"):
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, RedactTokens) for f in handler.filters):
+            handler.addFilter(RedactTokens())
+    for noisy in QUIET_LOGGERS:
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))

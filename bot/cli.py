@@ -122,6 +122,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--months", type=int, default=None, help="override the retention setting")
     p.set_defaults(func=cmd_purge)
 
+    p = admin.add_parser("login-link", help="a single-use dashboard login link")
+    p.add_argument(
+        "--telegram-id", required=True, help="the trainer's or coordinator's Telegram id"
+    )
+    p.set_defaults(func=cmd_login_link)
+
     p = sub.add_parser("export", help="export answers (pseudonymised)")
     p.add_argument("--format", choices=["csv", "xlsx"], default="csv")
     p.add_argument("--output", type=Path, help="file to write (default: standard output)")
@@ -326,6 +332,26 @@ def cmd_purge(args: argparse.Namespace) -> int:
     return _with_app(work)
 
 
+def cmd_login_link(args: argparse.Namespace) -> int:
+    from bot.web.auth import NoDashboardRole, create_login_link, dashboard_person
+
+    async def work(app: Any) -> int:
+        person = await dashboard_person(app.db, "telegram", str(args.telegram_id))
+        if person is None:
+            raise CommandError(f"nobody with Telegram id {args.telegram_id} has joined")
+        try:
+            url, expires = await create_login_link(app.db, app.settings, app.clock, person.id)
+        except NoDashboardRole:
+            raise CommandError(
+                f"Telegram id {args.telegram_id} is no trainer or coordinator of any group"
+            ) from None
+        print(f"single-use login link, valid until {expires:%Y-%m-%d %H:%M} UTC:")
+        print(url)
+        return 0
+
+    return _with_app(work)
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     from bot.export import to_csv, to_xlsx
 
@@ -333,7 +359,11 @@ def cmd_export(args: argparse.Namespace) -> int:
         from bot.store.repo import Repository
 
         async def rows(session: Any) -> Any:
-            return await Repository(session, app.cipher).export_rows()
+            from bot.audit import record_export_in
+
+            found = await Repository(session, app.cipher).export_rows()
+            await record_export_in(session, app.clock.now(), None, found, f"cli {args.format}")
+            return found
 
         found = await app.db.write(rows)  # may create the pseudonym salt once
         if args.format == "csv":

@@ -13,6 +13,7 @@ from typing import Literal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.engine import Context, Engine, Input, Outcome
+from bot.store.crypto import PLAIN, TextCipher
 from bot.store.db import Database
 from bot.store.models import Person, Run
 from bot.store.repo import Repository
@@ -66,9 +67,11 @@ class Exercise:
 class Coach:
     """Starts, resumes and advances runs for any channel."""
 
-    def __init__(self, db: Database, engine: Engine) -> None:
+    def __init__(self, db: Database, engine: Engine, cipher: TextCipher = PLAIN) -> None:
         self.db = db
         self.engine = engine
+        # Free-text answers are sealed on write and opened for the engine's conditions.
+        self.cipher = cipher
 
     async def identify(
         self, channel: str, external_id: str, first_name: str | None, locale: str
@@ -94,7 +97,7 @@ class Coach:
         self.engine.dialogue(dialogue_id)  # unknown ids fail before any write
 
         async def work(session: AsyncSession) -> Turn:
-            repo = Repository(session)
+            repo = Repository(session, self.cipher)
             person = await repo.person(who.id, lock=True)
             if once is not None and not await repo.mark_handled(once):
                 return DUPLICATE
@@ -117,7 +120,7 @@ class Coach:
         """Show a run's current step again (after a pause, a restart or a menu choice)."""
 
         async def work(session: AsyncSession) -> Turn:
-            repo = Repository(session)
+            repo = Repository(session, self.cipher)
             person = await repo.person(who.id, lock=True)
             if once is not None and not await repo.mark_handled(once):
                 return DUPLICATE
@@ -146,7 +149,7 @@ class Coach:
         """
 
         async def work(session: AsyncSession) -> Turn:
-            repo = Repository(session)
+            repo = Repository(session, self.cipher)
             person = await repo.person(who.id, lock=True)
             if once is not None and not await repo.mark_handled(once):
                 return DUPLICATE

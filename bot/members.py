@@ -13,6 +13,7 @@ from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.audit import ROLE_ADDED, record_in
 from bot.clock import Clock, SystemClock
 from bot.coach import Who, who_of
 from bot.store.db import Database
@@ -89,7 +90,12 @@ class Members:
         code: str,
         once: int | None = None,
     ) -> Joined:
-        """Consent given: create the person if new and add the membership, atomically."""
+        """Consent given: create the person if new and add the membership, atomically.
+
+        The new role goes into the audit log in the same transaction, with the
+        invite's creator as the actor (None: the operator's CLI invite), since
+        whoever made the invite decided the role.
+        """
 
         async def work(session: AsyncSession) -> Joined:
             repo = Repository(session)
@@ -111,6 +117,15 @@ class Members:
                 return Joined("already_member", who_of(person), name)
             await repo.add_membership(person.id, group.id, invite.role)
             invite.uses += 1
+            await record_in(
+                session,
+                self.clock.now(),
+                invite.created_by,
+                ROLE_ADDED,
+                group_id=group.id,
+                subject_id=person.id,
+                detail=f"{invite.role} (invite {invite.id})",
+            )
             return Joined("joined" if new_person else "joined_also", who_of(person), name)
 
         return await self.db.write(work)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, delete, func, literal, or_, select, update
@@ -26,10 +26,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, aliased
 
+from bot.audit import MEMBER_REMOVED, VIEW_ANSWERS, record_in
 from bot.clock import Clock, SystemClock
 from bot.dialogues.compile import CompiledDialogue
 from bot.engine import Context, Engine
 from bot.engine.engine import UnknownDialogue
+from bot.store.crypto import PLAIN, TextCipher
 from bot.store.db import Database
 from bot.store.models import (
     AnswerRow,
@@ -147,10 +149,18 @@ class FeedbackNotice:
 class Review:
     """Groups, members, invites, answers and feedback, each behind its access rule."""
 
-    def __init__(self, db: Database, engine: Engine, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        engine: Engine,
+        clock: Clock | None = None,
+        cipher: TextCipher = PLAIN,
+    ) -> None:
         self.db = db
         self.engine = engine
         self.clock: Clock = clock or SystemClock()
+        # Opens free-text answers and feedback for display; seals new feedback.
+        self.cipher = cipher
 
     # -- groups and members ------------------------------------------------------
 
@@ -241,6 +251,15 @@ class Review:
                 .where(Invite.group_id == group_id, Invite.created_by == person_id)
                 .values(revoked=True)
             )
+            await record_in(
+                session,
+                self.clock.now(),
+                viewer_id,
+                MEMBER_REMOVED,
+                group_id=group_id,
+                subject_id=person_id,
+                detail=member.role,
+            )
 
         await self.db.write(work)
 
@@ -295,12 +314,25 @@ class Review:
         """A person's runs with answers and feedback, newest first.
 
         Allowed for the person themselves, and for a trainer of a group the person
-        is a member of; anyone else gets AccessDenied.
+        is a member of; anyone else gets AccessDenied. A trainer's look is written
+        to the audit log (once per group they share) in the same transaction, so
+        no answers are shown without a trace.
         """
 
         async def work(session: AsyncSession) -> list[RunView]:
-            if viewer_id != person_id and not await _trains_person(session, viewer_id, person_id):
-                raise AccessDenied(f"person {viewer_id} may not review person {person_id}")
+            if viewer_id != person_id:
+                if not await _trains_person(session, viewer_id, person_id):
+                    raise AccessDenied(f"person {viewer_id} may not review person {person_id}")
+                for group_id in await _shared_groups(session, viewer_id, person_id):
+                    await record_in(
+                        session,
+                        self.clock.now(),
+                        viewer_id,
+                        VIEW_ANSWERS,
+                        group_id=group_id,
+                        subject_id=person_id,
+                        detail=dialogue_id,
+                    )
             query = select(Run).where(
                 Run.person_id == person_id, _reviewable(viewer_id, Run.person_id)
             )
@@ -321,7 +353,8 @@ class Review:
                 for run in runs
             ]
 
-        return await self.db.read(work)
+        # Someone else's answers: a write transaction, for the audit entry.
+        return await (self.db.read if viewer_id == person_id else self.db.write)(work)
 
     async def push_answers(
         self, viewer_id: int, push_id: int, locale: str = "nl"
@@ -330,7 +363,8 @@ class Review:
         from this push (an empty list for a member without any).
 
         Only for a trainer of the push's group. Removed members are left out: their
-        membership is gone, so they are no longer part of the group's review.
+        membership is gone, so they are no longer part of the group's review. The
+        look is written to the audit log in the same transaction.
         """
 
         async def work(session: AsyncSession) -> dict[int, list[AnswerView]]:
@@ -338,6 +372,14 @@ class Review:
             if push is None:
                 raise Gone(f"push {push_id}")
             await _require_trainer(session, viewer_id, push.group_id)
+            await record_in(
+                session,
+                self.clock.now(),
+                viewer_id,
+                VIEW_ANSWERS,
+                group_id=push.group_id,
+                detail=f"push {push_id}",
+            )
             members = select(Membership.person_id).where(
                 Membership.group_id == push.group_id,
                 Membership.group_id.in_(_trained_groups(viewer_id)),
@@ -356,7 +398,7 @@ class Review:
                 result.setdefault(owner, []).extend(by_run.get(run_id, []))
             return result
 
-        return await self.db.read(work)
+        return await self.db.write(work)
 
     async def add_feedback(self, viewer_id: int, answer_id: int, text: str) -> FeedbackNotice:
         """Store a trainer's feedback on an answer and say what to send to its author.
@@ -381,8 +423,13 @@ class Review:
             author = await session.get(Person, answer.person_id)
             if author is None:  # cannot happen: answers cascade with their person
                 raise Gone(f"author of answer {answer_id}")
+            sealed, encrypted = self.cipher.seal(text)
             feedback = Feedback(
-                answer_id=answer.id, trainer_id=viewer_id, text=text, created_at=self.clock.now()
+                answer_id=answer.id,
+                trainer_id=viewer_id,
+                text=sealed,
+                encrypted=encrypted,
+                created_at=self.clock.now(),
             )
             session.add(feedback)
             try:
@@ -403,6 +450,45 @@ class Review:
             )
 
         return await self.db.write(work)
+
+    async def undelivered_feedback(
+        self, older_than: timedelta, limit: int = 30
+    ) -> list[FeedbackNotice]:
+        """Feedback written elsewhere (the dashboard) that the bot has yet to deliver.
+
+        Only feedback older than `older_than`, so feedback the bot is sending right
+        now from the chat is not picked up a second time.
+        """
+
+        async def work(session: AsyncSession) -> list[FeedbackNotice]:
+            query = (
+                select(Feedback, AnswerRow, Person)
+                .join(AnswerRow, AnswerRow.id == Feedback.answer_id)
+                .join(Person, Person.id == AnswerRow.person_id)
+                .where(
+                    Feedback.delivered_at.is_(None),
+                    Feedback.created_at <= self.clock.now() - older_than,
+                )
+                .order_by(Feedback.id)
+                .limit(limit)
+            )
+            return [
+                FeedbackNotice(
+                    feedback.id,
+                    author.id,
+                    author.channel,
+                    author.external_id,
+                    author.locale,
+                    answer.dialogue_id,
+                    self._title(answer.dialogue_id, author.locale),
+                    answer.key,
+                    self._shown(answer, author.locale),
+                    self.cipher.open(feedback.text, feedback.encrypted),
+                )
+                for feedback, answer, author in (await session.execute(query)).all()
+            ]
+
+        return await self.db.read(work)
 
     async def feedback_delivered(self, feedback_id: int) -> None:
         """Record that the feedback reached the professional's chat.
@@ -499,7 +585,7 @@ class Review:
             .order_by(AnswerRow.run_id, AnswerRow.created_at, AnswerRow.id)
         )
         rows = (await session.execute(query)).scalars().all()
-        feedback = await _feedback_of(session, [row.id for row in rows])
+        feedback = await _feedback_of(session, [row.id for row in rows], self.cipher)
         result: dict[int, list[AnswerView]] = {}
         for row in rows:
             result.setdefault(row.run_id, []).append(
@@ -510,7 +596,7 @@ class Review:
                     row.state,
                     row.key,
                     row.kind,
-                    _stored(row),
+                    _stored(row, self.cipher),
                     self._shown(row, locale),
                     row.updated_at,
                     feedback.get(row.id, []),
@@ -534,7 +620,7 @@ class Review:
     def _shown(self, row: AnswerRow, locale: str) -> str:
         """An answer as a person reads it; the raw value when the dialogue changed
         so much that its state or options are gone (old runs stay readable)."""
-        value = _stored(row)
+        value = _stored(row, self.cipher)
         raw = _as_text(value)
         if row.kind == "text":
             return raw
@@ -622,8 +708,17 @@ async def _require_trainer(
         raise AccessDenied(f"person {viewer_id} is not a trainer of group {group_id}")
 
 
+async def _shared_groups(session: AsyncSession, viewer_id: int, person_id: int) -> list[int]:
+    """Groups the viewer trains that the person is a member of: the groups whose
+    answers a trainer's look at this person is counted against in the audit log."""
+    query = select(Membership.group_id).where(
+        Membership.person_id == person_id, Membership.group_id.in_(_trained_groups(viewer_id))
+    )
+    return list((await session.execute(query.order_by(Membership.group_id))).scalars())
+
+
 async def _feedback_of(
-    session: AsyncSession, answer_ids: Sequence[int]
+    session: AsyncSession, answer_ids: Sequence[int], cipher: TextCipher
 ) -> dict[int, list[FeedbackView]]:
     """Feedback per answer, oldest first; callers pass only answers already allowed."""
     if not answer_ids:
@@ -637,7 +732,12 @@ async def _feedback_of(
     result: dict[int, list[FeedbackView]] = {}
     for feedback, name in (await session.execute(query)).all():
         result.setdefault(feedback.answer_id, []).append(
-            FeedbackView(feedback.id, feedback.text, name or "", feedback.created_at)
+            FeedbackView(
+                feedback.id,
+                cipher.open(feedback.text, feedback.encrypted),
+                name or "",
+                feedback.created_at,
+            )
         )
     return result
 
@@ -651,9 +751,12 @@ def _choice_keys(compiled: CompiledDialogue) -> dict[str, str]:
     return keys
 
 
-def _stored(row: AnswerRow) -> Any:
-    """The answer's value: free text lives in `text`, everything else in `value`."""
-    return row.text if row.kind == "text" else row.value
+def _stored(row: AnswerRow, cipher: TextCipher) -> Any:
+    """The answer's value: free text lives in `text` (sealed by the cipher when a
+    key is set), everything else in `value`."""
+    if row.kind == "text":
+        return None if row.text is None else cipher.open(row.text, row.encrypted)
+    return row.value
 
 
 def _as_text(value: Any) -> str:

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.audit import record_in
 from bot.store.db import Database
 from bot.store.models import (
     AnswerRow,
@@ -27,6 +28,7 @@ from bot.store.models import (
     Organisation,
     Person,
     Run,
+    utcnow,
 )
 
 # Reads a stored free text (decrypting when encryption at rest is on).
@@ -155,6 +157,15 @@ class Rights:
                     Membership.person_id == person_id, Membership.group_id == group_id
                 )
             )
+            if result.rowcount:
+                await record_in(
+                    session,
+                    utcnow(),
+                    person_id,
+                    "member_left",
+                    group_id=group_id,
+                    subject_id=person_id,
+                )
             return bool(result.rowcount)
 
         return await self.db.write(work)

@@ -6,6 +6,8 @@ async service layer loads the run, calls the engine and commits the result.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 from dataclasses import replace
 from typing import Any
@@ -28,6 +30,7 @@ from bot.engine.types import (
     Say,
     Toggle,
 )
+from bot.privacy.detect import find_identifying
 
 _CONTINUE_WORDS = frozenset({"", "ok", "oké", "oke", "verder", "door", "next", "continue", "1"})
 
@@ -113,7 +116,37 @@ class Engine:
         value = self._parse(state, given, ctx)
         if isinstance(value, _Rejection):
             return self._reject(compiled, run, ctx, value.key, **value.values)
+        if kind == "text":
+            flagged = self._flag(compiled, run, value, ctx)
+            if flagged is not None:
+                return flagged
         return self._accept(compiled, run, state, value, ctx)
+
+    def _flag(
+        self, compiled: CompiledDialogue, run: RunState, text: str, ctx: Context
+    ) -> Outcome | None:
+        """Free text that seems to identify someone is not stored at once.
+
+        The person is asked to rephrase; sending the very same text again is the
+        confirmation. Only a short fingerprint of the flagged text is kept (in
+        `pending`) to recognise that, never the text itself.
+        """
+        findings = find_identifying(text)
+        mark = _fingerprint(run, text)
+        if not findings or run.pending == (mark,):
+            return None
+        kinds = ", ".join(
+            self.render.text(ctx, f"common.identifying.{k}")
+            for k in dict.fromkeys(f.kind for f in findings)
+        )
+        question = self.render.question(compiled, run, ctx)
+        reply = Reply(
+            self.render.text(ctx, "common.reprompt.identifying", kinds=kinds),
+            "reprompt",
+            widget=question.widget,
+            progress=question.progress,
+        )
+        return Outcome("flagged", replace(run, pending=(mark,)), (reply,))
 
     # -- internals --------------------------------------------------------------
 
@@ -340,6 +373,12 @@ class _Rejection:
     def __init__(self, key: str, **values: object) -> None:
         self.key = key
         self.values = values
+
+
+def _fingerprint(run: RunState, text: str) -> str:
+    """A short keyed digest of a flagged text for this run and step (not reversible in practice)."""
+    key = f"{run.dialogue_id}:{run.state}:{run.step}".encode()
+    return "flag:" + hmac.new(key, text.encode(), hashlib.sha256).hexdigest()[:16]
 
 
 def _norm(text: str) -> str:

@@ -20,6 +20,7 @@ OutcomeStatus = Literal[
     "paused",
     "stopped",
     "stale",  # the input belongs to an earlier step; nothing changed
+    "flagged",  # free text seems to identify someone: asked to rephrase or send again
 ]
 
 
@@ -28,7 +29,9 @@ class RunState:
     """One person's place in one dialogue: all the engine needs, nothing of storage.
 
     `step` increases on every change, so a channel can put it into a button and
-    recognise a press on an old message.
+    recognise a press on an old message. `pending` holds the options ticked so
+    far in a multiple choice, or, at a free-text question, the fingerprint of a
+    text that was flagged as identifying and awaits confirmation.
     """
 
     dialogue_id: str

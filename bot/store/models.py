@@ -167,6 +167,8 @@ class AnswerRow(Base):
     __table_args__ = (
         UniqueConstraint("run_id", "key"),
         Index("ix_answers_dialogue_key", "dialogue_id", "key"),
+        # Aggregates per organisation start from its members' person ids (migration 0005).
+        Index("ix_answers_person_dialogue_key", "person_id", "dialogue_id", "key"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.engine.types import Answer, RunState
+from bot.store.crypto import PLAIN, TextCipher
 from bot.store.models import (
     ROLES,
     AnswerRow,
@@ -59,10 +60,15 @@ class ExportRow:
 
 
 class Repository:
-    """Data access within one session/transaction."""
+    """Data access within one session/transaction.
 
-    def __init__(self, session: AsyncSession) -> None:
+    `cipher` seals free-text answers on the way in and opens them on the way out,
+    so callers only ever see plain text (see bot/store/crypto.py).
+    """
+
+    def __init__(self, session: AsyncSession, cipher: TextCipher = PLAIN) -> None:
         self.session = session
+        self.cipher = cipher
         self.postgres = session.bind.dialect.name == "postgresql" if session.bind else False
 
     # -- people -------------------------------------------------------------------
@@ -144,7 +150,7 @@ class Repository:
 
     async def answers_of(self, run_id: int) -> dict[str, Any]:
         rows = await self.session.execute(select(AnswerRow).where(AnswerRow.run_id == run_id))
-        return {row.key: _value(row) for row in rows.scalars()}
+        return {row.key: _value(row, self.cipher) for row in rows.scalars()}
 
     async def put_answer(self, run: Run, answer: Answer) -> None:
         """Store or replace the answer under its key (going back and answering again)."""
@@ -158,7 +164,9 @@ class Repository:
         )
         row.state = answer.state
         row.kind = answer.kind
-        row.text = answer.value if answer.kind == "text" else None
+        row.text, row.encrypted = (
+            self.cipher.seal(answer.value) if answer.kind == "text" else (None, False)
+        )
         row.value = None if answer.kind == "text" else answer.value
         row.updated_at = utcnow()
         if existing is None:
@@ -314,7 +322,7 @@ class Repository:
                 state=answer.state,
                 key=answer.key,
                 kind=answer.kind,
-                answer=_as_text(_value(answer)),
+                answer=_as_text(_value(answer, self.cipher)),
                 answered_at=answer.updated_at,
             )
             for answer, run in rows
@@ -362,8 +370,11 @@ def _copy_state(row: Run, state: RunState) -> None:
     row.updated_at = utcnow()
 
 
-def _value(row: AnswerRow) -> Any:
-    return row.text if row.kind == "text" else row.value
+def _value(row: AnswerRow, cipher: TextCipher) -> Any:
+    """The answer as given: free text opened by the cipher, anything else as stored."""
+    if row.kind == "text":
+        return None if row.text is None else cipher.open(row.text, row.encrypted)
+    return row.value
 
 
 def _as_text(value: Any) -> str:

@@ -49,6 +49,7 @@ COMMANDS = (
     "voortgang",
     "mijnantwoorden",
     "groep",
+    "dashboard",
     "mijngegevens",
     "verlaten",
     "vergeet",
@@ -371,7 +372,7 @@ class TelegramChannel:
                 return
             await self._close_question(query, outcome.echo)
         try:
-            if outcome.status in MOVED or outcome.status == "rejected":
+            if outcome.status in MOVED or outcome.status in ("rejected", "flagged"):
                 await self._clear_prompt(update, who, skip=_message_id(query))
             await self._send_replies(update, who, outcome.replies, turn.run_id)
             if outcome.status == "finished" and self.on_finished and turn.run_id is not None:

@@ -9,28 +9,51 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ParseMode
 from telegram.error import Forbidden, TelegramError
 
+from bot.clock import Clock, SystemClock
 from bot.dialogues.catalog import Catalog
 from bot.dialogues.content import fill
 from bot.pushes import Claim, Pushes
+from bot.retention import due_for_purge
+from bot.review import FeedbackNotice, Review
 from bot.telegram.render import esc
 
 log = logging.getLogger(__name__)
 
 
-class Dispatcher:
-    """Sends what is due, in batches the rate limiter paces."""
+# Feedback written in the dashboard is sent by the bot once it is this old (the chat
+# sends its own feedback at once and marks it, so it is never picked up twice).
+FEEDBACK_GRACE = timedelta(seconds=5)
 
-    def __init__(self, bot: Any, pushes: Pushes, catalog: Catalog, interval: float = 1.0) -> None:
+
+class Dispatcher:
+    """Sends what is due, in batches the rate limiter paces, and runs the daily upkeep."""
+
+    def __init__(
+        self,
+        bot: Any,
+        pushes: Pushes,
+        catalog: Catalog,
+        interval: float = 1.0,
+        review: Review | None = None,
+        upkeep: Callable[[], Awaitable[object]] | None = None,
+        clock: Clock | None = None,
+    ) -> None:
         self.bot = bot
         self.pushes = pushes
         self.catalog = catalog
         self.interval = interval
+        self.review = review
+        self.upkeep = upkeep
+        self.clock = clock or SystemClock()
+        self.last_upkeep: datetime | None = None
 
     async def run(self) -> None:
         """Tick forever; errors are logged and the next tick tries again."""
@@ -46,11 +69,39 @@ class Dispatcher:
                 await asyncio.sleep(self.interval)
 
     async def tick(self, batch: int = 30) -> int:
-        """Claim and send one batch of pushes and reminders; returns how many were sent."""
+        """Claim and send one batch of pushes, reminders and feedback; returns the count."""
         claims = await self.pushes.claim_due(batch)
         claims += await self.pushes.claim_reminders(batch)
         await asyncio.gather(*(self.send(claim) for claim in claims))
-        return len(claims)
+        sent = len(claims)
+        if self.review is not None:
+            notices = await self.review.undelivered_feedback(FEEDBACK_GRACE, batch)
+            for notice in notices:
+                await self.send_feedback(notice)
+            sent += len(notices)
+        if self.upkeep is not None and due_for_purge(self.last_upkeep, self.clock.now()):
+            self.last_upkeep = self.clock.now()
+            await self.upkeep()  # retention: old answers are deleted once a day
+        return sent
+
+    async def send_feedback(self, notice: FeedbackNotice) -> None:
+        """Deliver feedback written in the dashboard to the professional's chat."""
+        assert self.review is not None
+        if notice.channel == "telegram":
+            text = fill(
+                self.catalog.text(notice.locale, "pro.feedback"),
+                {"title": notice.title, "answer": notice.answer_shown, "text": notice.text},
+            )
+            try:
+                await self.bot.send_message(
+                    int(notice.external_id), esc(text), parse_mode=ParseMode.HTML
+                )
+            except Forbidden:
+                log.info("feedback kept; the professional cannot be reached")
+            except TelegramError as exc:
+                log.warning("feedback delivery failed: %s", type(exc).__name__)
+                return  # tried again next tick
+        await self.review.feedback_delivered(notice.feedback_id)
 
     async def send(self, claim: Claim) -> None:
         loaded = self.catalog.dialogues.get(claim.dialogue_id)

@@ -68,18 +68,30 @@ def attach(application: Any, app: App) -> Any:
     from bot.telegram.trainer import TrainerChannel
 
     channel = TelegramChannel(app.coach, app.members, app.catalog, app.settings.locale)
-    TrainerChannel(channel, app.review, app.pushes, app.drafts, app.clock).register(application)
+    TrainerChannel(
+        channel, app.review, app.pushes, app.drafts, app.clock, app.settings, app.db
+    ).register(application)
     ProgressChannel(channel, app.db).register(application)
-    RightsChannel(channel, Rights(app.db), app.settings.retention_months).register(application)
+    RightsChannel(channel, Rights(app.db, app.cipher.open), app.settings.retention_months).register(
+        application
+    )
     channel.register(application)
     return channel
 
 
 def dispatcher(application: Any, app: App) -> Any:
     """The push sender for this application's bot."""
+    from bot.retention import purge
     from bot.telegram.dispatch import Dispatcher
 
-    return Dispatcher(application.bot, app.pushes, app.catalog)
+    return Dispatcher(
+        application.bot,
+        app.pushes,
+        app.catalog,
+        review=app.review,
+        upkeep=lambda: purge(app.db, app.clock, app.settings.retention_months),
+        clock=app.clock,
+    )
 
 
 def run_bot(settings: Settings) -> int:

@@ -29,6 +29,8 @@ from bot.coach import Who
 from bot.drafts import Drafts
 from bot.pushes import PushError, Pushes, PushSummary, parse_when
 from bot.review import AccessDenied, Gone, Review
+from bot.settings import Settings
+from bot.store.db import Database
 from bot.telegram.channel import TelegramChannel
 from bot.telegram.render import esc, split
 
@@ -48,7 +50,11 @@ class TrainerChannel:
         pushes: Pushes,
         drafts: Drafts,
         clock: Clock,
+        settings: Settings,
+        db: Database,
     ) -> None:
+        self.settings = settings
+        self.db = db
         self.channel = channel
         self.review = review
         self.pushes = pushes
@@ -63,6 +69,7 @@ class TrainerChannel:
         application.add_handler(
             CommandHandler("mijnantwoorden", self.on_my_answers, filters=private)
         )
+        application.add_handler(CommandHandler("dashboard", self.on_dashboard, filters=private))
         application.add_handler(CallbackQueryHandler(self.on_callback, pattern=PATTERN))
         typed = filters.UpdateType.MESSAGE & private & filters.TEXT & ~filters.COMMAND
         application.add_handler(MessageHandler(typed, self.on_draft_text), group=-1)
@@ -131,6 +138,26 @@ class TrainerChannel:
             for g in groups
         ]
         await self.show(update, esc(self.text(who, "trainer.groups_title")), rows, query)
+
+    async def on_dashboard(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A single-use dashboard login link, for trainers and coordinators only."""
+        from bot.web.auth import NoDashboardRole, create_login_link
+
+        who = await self.channel.identify(update)
+        if who is None:
+            await self.channel.say(
+                update, self.channel.guess_locale(update.effective_user), "bot.not_joined"
+            )
+            return
+        try:
+            url, expires = await create_login_link(self.db, self.settings, self.clock, who.id)
+        except NoDashboardRole:
+            await self.channel.say(update, who.locale, "trainer.dashboard_only")
+            return
+        until = expires.astimezone(AMSTERDAM).strftime("%H:%M")
+        await self.channel.send_html(
+            update, f"{esc(self.text(who, 'trainer.dashboard_link', until=until))}\n{esc(url)}"
+        )
 
     async def on_my_answers(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         who = await self.channel.identify(update)

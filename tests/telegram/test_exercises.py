@@ -249,3 +249,16 @@ async def test_blocked_user_becomes_inactive(tg):
         return (await session.execute(select(Person.active))).scalar_one()
 
     assert await tg.app.db.read(active) is False
+
+
+async def test_identifying_details_are_held_back_until_confirmed(tg):
+    sam = await tg.joined()
+    await open_drijfveren(sam)
+    await sam.press("Ik begin")
+    text = "Ik sprak de moeder, haar nummer is 06-12345678, over haar zoon"
+    (warning,) = await sam.send(text)
+    assert "een telefoonnummer" in warning.text
+    assert await answers(tg) == {}
+    (nxt,) = await sam.send(text)  # the same text again: keep it after all
+    assert "Welke waarden" in nxt.text
+    assert (await answers(tg))["motivatie"] == text

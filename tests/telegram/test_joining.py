@@ -111,6 +111,7 @@ async def test_commands_are_published_in_both_languages(tg):
         "voortgang",
         "mijnantwoorden",
         "groep",
+        "dashboard",
         "mijngegevens",
         "verlaten",
         "vergeet",

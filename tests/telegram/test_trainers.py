@@ -199,3 +199,43 @@ async def test_a_trainer_cannot_touch_another_group(tg, data):
         return (await session.execute(select(Delivery))).scalars().all()
 
     assert await tg.app.db.read(deliveries) == []
+
+
+async def test_feedback_written_in_the_dashboard_is_delivered_by_the_bot(tg):
+    trainer = await trainer_of(tg)
+    link = await invite_link(trainer)
+    ali = await join(tg, "Ali", link)
+    await ali.press_data(ali.messages[-1].message_id, "o:drijfveren")
+    await ali.press("Ik begin")
+    await ali.send("Een gesprek dat me energie gaf")
+
+    async def ids(session):
+        from bot.store.models import AnswerRow, Person
+
+        answer = (await session.execute(select(AnswerRow))).scalar_one()
+        tess = (
+            await session.execute(select(Person).where(Person.first_name == "Tess"))
+        ).scalar_one()
+        return answer.id, tess.id
+
+    answer_id, trainer_id = await tg.app.db.read(ids)
+    await tg.app.review.add_feedback(
+        trainer_id, answer_id, "Fijn dat je dit deelt."
+    )  # the dashboard
+    await tg.dispatch()
+    assert not any("Fijn dat je dit deelt" in m.text for m in ali.messages)  # not before the grace
+    tg.clock.advance(timedelta(seconds=10))
+    await tg.dispatch()
+    assert sum("Fijn dat je dit deelt" in m.text for m in ali.messages) == 1
+    await tg.dispatch()
+    assert sum("Fijn dat je dit deelt" in m.text for m in ali.messages) == 1  # once
+
+
+async def test_dashboard_link_for_trainers_only(tg):
+    trainer = await trainer_of(tg)
+    (reply,) = await trainer.send("/dashboard")
+    assert "werkt één keer" in reply.text
+    assert "/login/" in reply.text
+    sam = await tg.joined("Sam")
+    (reply,) = await sam.send("/dashboard")
+    assert "voor trainers en coördinatoren" in reply.text

@@ -1,0 +1,46 @@
+"""`straatwijs web`: build the app (validating dialogues, migrating), serve it with uvicorn."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def serve(settings: Settings, host: str, port: int) -> int:
+    """Run the dashboard until interrupted.
+
+    `bootstrap.build` raises InvalidDialogues on any problem in the dialogues,
+    so the dashboard refuses to start on them, like the bot. Uvicorn's access
+    log stays off: request lines would carry login tokens from `/login/<token>`.
+    """
+    import uvicorn
+
+    from bot.bootstrap import build
+    from bot.web.app import create_web
+
+    async def main() -> None:
+        app = await build(settings)
+        try:
+            web = await create_web(app)
+            config = uvicorn.Config(
+                web,
+                host=host,
+                port=port,
+                access_log=False,
+                server_header=False,
+                proxy_headers=False,
+                lifespan="off",
+                ws="none",
+                log_level=settings.log_level.lower(),
+            )
+            log.info("dashboard on http://%s:%d (public URL %s)", host, port, settings.web_base_url)
+            await uvicorn.Server(config).serve()
+        finally:
+            await app.close()
+
+    asyncio.run(main())
+    return 0

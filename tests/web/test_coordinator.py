@@ -1,0 +1,267 @@
+"""Coordinator views: aggregates only, small cells suppressed, never free text.
+
+k-anonymity is checked on the three ways out: the page, the export (CSV and
+Excel) and the chart data (JSON), for a scope large enough to show figures
+(Noord, six professionals) and one that is not (Zuid, three).
+"""
+
+from __future__ import annotations
+
+import csv
+import inspect
+import io
+from typing import Any
+
+import httpx
+from openpyxl import load_workbook
+
+from bot.bootstrap import App
+from bot.web import aggregates
+from bot.web.aggregates import SUPPRESSED, Cell, count, mean, partition, percent
+from tests.web.conftest import SECRET, Login, World, csrf_of
+
+
+def test_small_cells_are_suppressed_and_cannot_be_worked_out() -> None:
+    assert count(4).hidden
+    assert count(0).hidden
+    assert not count(5).hidden
+    assert str(count(3)) == SUPPRESSED == "< 5"
+    assert count(3).number is None  # the small number is not even kept
+    assert mean([1, 2, 3, 4]).hidden
+    assert mean([1, 2, 3, 4, 5]).number == 3
+    assert percent(4, 10).hidden
+    assert percent(5, 4).hidden
+    assert percent(5, 10).number == 50
+    # One small cell would be total minus the others: the next smallest goes too.
+    cells = partition({"a": 7, "b": 3, "c": 6})
+    assert [cells[k].hidden for k in "abc"] == [False, True, True]
+    cells = partition({"a": 7, "b": 3, "c": 0})
+    assert [cells[k].hidden for k in "abc"] == [False, True, True]
+    assert not any(c.hidden for c in partition({"a": 5, "b": 9}).values())
+    assert Cell(2.345).json() == 2.35
+    assert Cell(None).json() == SUPPRESSED
+
+
+def test_aggregates_never_read_the_free_text_column() -> None:
+    source = inspect.getsource(aggregates)
+    assert "AnswerRow.text" not in source
+    assert "select(AnswerRow)" not in source
+
+
+def values(data: Any) -> list[Any]:
+    """Every leaf value in a JSON document."""
+    if isinstance(data, dict):
+        return [v for item in data.values() for v in values(item)]
+    if isinstance(data, list):
+        return [v for item in data for v in values(item)]
+    return [data]
+
+
+async def get_ok(client: httpx.AsyncClient, path: str) -> httpx.Response:
+    response = await client.get(path)
+    assert response.status_code == 200, (path, response.status_code, response.text[:500])
+    return response
+
+
+async def test_overview_for_a_coordinator_of_one_group(login: Login, world: World) -> None:
+    org = world.orgs["amsterdam"]
+    cas = await login("cas")
+    data = (await get_ok(cas, f"/orgs/{org}/data.json")).json()
+    tables = {t["name"]: t for t in data["tables"]}
+    assert [r["label"] for r in tables["groups"]["rows"]] == ["Noord"]  # not Zuid
+    assert tables["groups"]["rows"][0] == {
+        "key": str(world.groups["noord"]),
+        "label": "Noord",
+        "members": 7,  # p1..p6 and olaf
+        "started": 6,
+        "finished": 6,
+    }
+    scooter = next(r for r in tables["exercises"]["rows"] if r["key"] == "scooter")
+    assert (scooter["started"], scooter["finished"], scooter["completion_percent"]) == (6, 6, 100)
+    drijfveren = next(r for r in tables["exercises"]["rows"] if r["key"] == "drijfveren")
+    assert drijfveren["started"] == SUPPRESSED  # nobody: shown as "< 5", not 0
+    confidence = next(r for r in tables["confidence"]["rows"] if r["key"] == "scooter")
+    assert confidence == {
+        "key": "scooter",
+        "label": confidence["label"],
+        "people": 6,
+        "before": 2.5,
+        "after": 3.67,
+    }
+    page = await get_ok(cas, f"/orgs/{org}")
+    assert "<svg" in page.text
+    assert 'role="img"' in page.text
+    assert "<desc" in page.text
+    assert "Zuid" not in page.text
+
+
+async def test_small_group_shows_no_figure_anywhere(login: Login, world: World) -> None:
+    org, zuid = world.orgs["amsterdam"], world.groups["zuid"]
+    cora = await login("cora")
+    overview = (await get_ok(cora, f"/orgs/{org}/data.json?group={zuid}")).json()
+    stats = (await get_ok(cora, f"/orgs/{org}/exercises/scooter/data.json?group={zuid}")).json()
+    keuze = (
+        await get_ok(cora, f"/orgs/{org}/exercises/scooter/data.json?group={zuid}&key=keuze")
+    ).json()
+    for document in (overview, stats, keuze):
+        numbers = [v for v in values(document) if isinstance(v, int | float)]
+        assert numbers == [], numbers  # three people: every figure is "< 5"
+    assert overview["people"] == SUPPRESSED
+
+    for path in (
+        f"/orgs/{org}/export.csv?group={zuid}",
+        f"/orgs/{org}/export.csv?group={zuid}&dialogue=scooter",
+        f"/orgs/{org}/export.csv?group={zuid}&dialogue=scooter&key=zeker_voor",
+    ):
+        rows = list(
+            csv.DictReader(io.StringIO((await get_ok(cora, path)).content.decode("utf-8-sig")))
+        )
+        assert rows
+        assert {row["value"] for row in rows} == {SUPPRESSED}, path
+    book = load_workbook(
+        io.BytesIO(
+            (await get_ok(cora, f"/orgs/{org}/export.xlsx?group={zuid}&dialogue=scooter")).content
+        )
+    )
+    sheet = book.active
+    assert sheet is not None
+    cells = [row[5] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert cells
+    assert set(cells) == {SUPPRESSED}
+
+    page = await get_ok(cora, f"/orgs/{org}/exercises/scooter?group={zuid}")
+    assert 'class="num"' not in page.text  # no shown figure in any table
+    assert "bar-hidden" in page.text
+    assert "&lt; 5" in page.text
+    assert 'class="bar"' not in page.text
+    assert 'class="bar bar-a"' not in page.text
+
+
+async def test_suppression_also_in_a_large_scope(login: Login, world: World) -> None:
+    org, noord = world.orgs["amsterdam"], world.groups["noord"]
+    cas = await login("cas")
+    keuze = (
+        await get_ok(cas, f"/orgs/{org}/exercises/scooter/data.json?group={noord}&key=keuze")
+    ).json()
+    options = {o["key"]: o["people"] for o in keuze["options"]}
+    assert options == {"reageren": SUPPRESSED, "wegwuiven": SUPPRESSED, "melden": 5}
+    voor = (await get_ok(cas, f"/orgs/{org}/exercises/scooter/data.json?key=zeker_voor")).json()
+    assert voor["people"] == 6
+    assert voor["average"] == 2.5
+    assert {o["people"] for o in voor["options"]} == {SUPPRESSED}  # each value: < 5 people
+    rows = list(
+        csv.reader(
+            io.StringIO(
+                (
+                    await get_ok(cas, f"/orgs/{org}/export.csv?dialogue=scooter&key=keuze")
+                ).content.decode("utf-8-sig")
+            )
+        )
+    )
+    assert rows[0] == ["organisation", "scope", "table", "item", "measure", "value"]
+    assert [r[5] for r in rows[1:]] == [SUPPRESSED, SUPPRESSED, "5"]
+    page = await get_ok(cas, f"/orgs/{org}/exercises/scooter/questions/keuze")
+    assert "&lt; 5" in page.text
+
+
+async def test_free_text_is_refused_on_page_export_and_chart_data(
+    login: Login, world: World
+) -> None:
+    org = world.orgs["amsterdam"]
+    cora = await login("cora")
+    for path in (
+        f"/orgs/{org}/exercises/scooter/questions/kern",
+        f"/orgs/{org}/exercises/scooter/questions/alternatief",
+        f"/orgs/{org}/exercises/scooter/data.json?key=kern",
+        f"/orgs/{org}/export.csv?dialogue=scooter&key=kern",
+        f"/orgs/{org}/export.xlsx?dialogue=scooter&key=plan",
+    ):
+        response = await cora.get(path)
+        assert response.status_code == 403, path
+        assert SECRET not in response.text
+        assert "Vrije tekst" in response.text
+    assert (
+        await cora.get(f"/orgs/{org}/exercises/scooter/questions/bestaat_niet")
+    ).status_code == 404
+    assert (await cora.get(f"/orgs/{org}/exercises/nope")).status_code == 404
+    assert (await cora.get(f"/orgs/{org}/exercises/nope/data.json")).status_code == 404
+
+
+async def test_no_coordinator_response_contains_free_text(
+    login: Login, world: World, app: App
+) -> None:
+    org = world.orgs["amsterdam"]
+    # Give the audit log something to show, too.
+    tess = await login("tess")
+    await get_ok(tess, f"/groups/{world.groups['noord']}/members/{world.people['p1']}")
+    cora = await login("cora")
+    paths = [
+        f"/orgs/{org}",
+        f"/orgs/{org}/data.json",
+        f"/orgs/{org}/export.csv",
+        f"/orgs/{org}/audit",
+        f"/orgs/{org}/exercises/scooter",
+        f"/orgs/{org}/exercises/scooter/data.json",
+        f"/orgs/{org}/export.csv?dialogue=scooter",
+        f"/orgs/{org}/exercises/scooter/questions/gevoel",
+    ]
+    for path in paths:
+        text = (await get_ok(cora, path)).text
+        assert SECRET not in text, path
+        assert "kern van" not in text, path
+    for path in (f"/orgs/{org}/export.xlsx", f"/orgs/{org}/export.xlsx?dialogue=scooter"):
+        sheet = load_workbook(io.BytesIO((await get_ok(cora, path)).content)).active
+        assert sheet is not None
+        flat = " ".join(str(v) for row in sheet.iter_rows(values_only=True) for v in row)
+        assert SECRET not in flat
+
+
+async def test_coordinator_cannot_reach_outside_their_groups(login: Login, world: World) -> None:
+    amsterdam, utrecht = world.orgs["amsterdam"], world.orgs["utrecht"]
+    cas = await login("cas")
+    for path in (
+        f"/orgs/{amsterdam}?group={world.groups['zuid']}",
+        f"/orgs/{amsterdam}/data.json?group={world.groups['zuid']}",
+        f"/orgs/{amsterdam}/export.csv?group={world.groups['zuid']}",
+        f"/orgs/{amsterdam}?group={world.groups['centrum']}",
+        f"/orgs/{utrecht}",
+        f"/orgs/{utrecht}/data.json",
+        f"/orgs/{utrecht}/audit",
+        "/orgs/99999",
+        f"/groups/{world.groups['noord']}",
+        f"/groups/{world.groups['noord']}/members/{world.people['p1']}",
+        f"/groups/{world.groups['noord']}/export.csv",
+    ):
+        response = await cas.get(path)
+        assert response.status_code == 403, path
+    assert (await cas.get(f"/orgs/{amsterdam}?group=abc")).status_code == 400
+    token = csrf_of((await cas.get("/")).text)
+    answer = world.answers[("p1", "kern")]
+    response = await cas.post(
+        f"/groups/{world.groups['noord']}/answers/{answer}/feedback",
+        data={"csrf": token, "text": "hoi"},
+    )
+    assert response.status_code == 403
+
+
+async def test_audit_log_for_coordinators_of_the_organisation(login: Login, world: World) -> None:
+    org = world.orgs["amsterdam"]
+    tess, tom = await login("tess"), await login("tom")
+    await get_ok(tess, f"/groups/{world.groups['noord']}/members/{world.people['p2']}")
+    await get_ok(tess, f"/groups/{world.groups['noord']}/export.csv")
+    await get_ok(tom, f"/groups/{world.groups['zuid']}/members/{world.people['z1']}")
+    cora = await login("cora")
+    page = (await get_ok(cora, f"/orgs/{org}/audit")).text
+    assert "Tess" in page
+    assert "Tom" in page
+    assert "antwoorden bekeken" in page
+    assert "gedownload" in page
+    assert ">P2<" not in page  # the subject appears by pseudonym only
+    cas = await login("cas")
+    page = (await get_ok(cas, f"/orgs/{org}/audit")).text
+    assert "Tess" in page
+    assert "Tom" not in page  # Zuid is not Cas's group
+    assert (await tess.get(f"/orgs/{org}/audit")).status_code == 403
+    await get_ok(cora, f"/orgs/{org}/export.csv")
+    page = (await get_ok(cora, f"/orgs/{org}/audit")).text
+    assert "aggregates overview csv" in page

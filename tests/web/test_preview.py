@@ -1,0 +1,104 @@
+"""Dialogue preview: a phone-like chat, walked through by links, with no database."""
+
+from __future__ import annotations
+
+import re
+from html import unescape
+from typing import Any
+
+from sqlalchemy import func, select
+
+from bot.bootstrap import App
+from bot.store.models import AnswerRow, Run
+from tests.web.conftest import Login
+
+
+def links(html: str) -> dict[str, str]:
+    """Button label -> href of the chat keys on a preview page."""
+    found = re.findall(r'<a class="key[^"]*" href="([^"]+)">(?:✓ )?([^<]+)</a>', html)
+    return {unescape(label).strip(): unescape(href) for href, label in found}
+
+
+async def test_walk_a_dialogue_through_its_branches(login: Login, app: App) -> None:
+    async def stored(session: Any) -> tuple[int, int]:
+        runs = (await session.execute(select(func.count(Run.id)))).scalar_one()
+        answers = (await session.execute(select(func.count(AnswerRow.id)))).scalar_one()
+        return runs, answers
+
+    before = await app.db.read(stored)
+    client = await login("tess")
+    page = await client.get("/preview/scooter")
+    assert page.status_code == 200
+    assert "bubble bot" in page.text
+    assert "stateDiagram-v2" in page.text  # the mermaid source
+    keys = links(page.text)
+    assert set(keys) >= {"1", "5"}
+    page = await client.get(keys["2"])
+    assert 'class="bubble me' in page.text
+    keys = links(page.text)
+    page = await client.get(next(href for label, href in keys.items() if "Verder" in label))
+    keys = links(page.text)
+    assert len(keys) >= 3  # the three choices of the scenario (and back)
+    choice = next(iter(keys))
+    page = await client.get(keys[choice])
+    assert page.status_code == 200
+    assert f">{choice}</span>" in page.text  # the person's answer as a chat bubble
+    # Back goes one step back.
+    back = next(href for label, href in links(page.text).items() if "Terug" in label)
+    page = await client.get(back)
+    assert len(links(page.text)) >= 3
+    assert await app.db.read(stored) == before  # a preview writes nothing
+
+
+async def test_free_text_and_the_end(login: Login) -> None:
+    client = await login("tess")
+    page = await client.get("/preview/drijfveren?locale=en")
+    assert page.status_code == 200
+    assert 'lang="en"' in page.text
+    keys = links(page.text)
+    page = await client.get(next(iter(keys.values())))  # the first option
+    for _ in range(30):
+        if "End of the exercise" in page.text:
+            break
+        if 'name="say"' in page.text:
+            path = re.search(r'name="p" value="([^"]*)"', page.text)
+            query = {"locale": "en", "say": "I help because someone <b>helped</b> me once."}
+            if path:
+                query["p"] = path.group(1)
+            sent = await client.get("/preview/drijfveren", params=query)
+            assert sent.status_code == 303
+            page = await client.get(sent.headers["location"])
+            assert "&lt;b&gt;helped&lt;/b&gt;" in page.text
+            continue
+        keys = links(page.text)
+        forward = [h for label, h in keys.items() if "Back" not in label]
+        assert forward, page.text[-2000:]
+        if 'class="key confirm"' in page.text and "key selected" in page.text:
+            page = await client.get(forward[-1])  # confirm what is ticked
+        else:
+            page = await client.get(forward[0])  # first option, or tick the first
+    assert "End of the exercise" in page.text
+
+
+async def test_unknown_dialogue_and_bad_paths(login: Login) -> None:
+    client = await login("tess")
+    missing = await client.get("/preview/bestaat_niet")
+    assert missing.status_code == 404
+    assert "bestaat niet" in missing.text
+    for query in ("p=%%%", "p=bm90IGpzb24", "p=WyJ4eDoiXQ", "locale=xx", "p=" + "A" * 20000):
+        response = await client.get(f"/preview/scooter?{query}")
+        assert response.status_code == 400, query
+    # Input the engine rejects is shown as its re-prompt, not an error.
+    from bot.web.preview import encode
+
+    odd = await client.get("/preview/scooter", params={"p": encode(["p:99", "t:nope", "c:"])})
+    assert odd.status_code == 200
+    assert "bubble bot reprompt" in odd.text
+
+
+async def test_preview_index_lists_every_dialogue(login: Login, app: App) -> None:
+    client = await login("cora")
+    page = await client.get("/preview")
+    assert page.status_code == 200
+    for dialogue_id in app.engine.dialogues:
+        assert f"/preview/{dialogue_id}?" in page.text
