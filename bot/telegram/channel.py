@@ -288,7 +288,7 @@ class TelegramChannel:
                     who, press.given, run_id=press.run_id, step=press.step, once=update.update_id
                 )
                 if turn.duplicate:
-                    await _quietly(query.answer())
+                    await quietly(query.answer())
                     return
                 if turn.outcome is None:
                     await query.answer(self.text(who.locale, "common.notice.stale"))
@@ -324,7 +324,7 @@ class TelegramChannel:
         locale = self.guess_locale(user)
         if press.code is None:
             await query.answer()
-            await _edit_markup(query, None)
+            await edit_markup(query, None)
             await self.say(update, locale, "bot.consent_declined")
             return
         joined = await self.members.join(
@@ -365,10 +365,10 @@ class TelegramChannel:
             if outcome.status in ("stale", "rejected"):
                 await query.answer(outcome.replies[0].text if outcome.replies else None)
                 return
-            await _quietly(query.answer())
+            await quietly(query.answer())
             if outcome.status == "toggled":
                 question = messages(outcome.replies[-1], turn.run_id)[-1]
-                await _edit_markup(query, question.keyboard)
+                await edit_markup(query, question.keyboard)
                 return
             await self._close_question(query, outcome.echo)
         try:
@@ -403,7 +403,7 @@ class TelegramChannel:
         if echo:
             await _edit(query, f"{message.text_html}\n\n✓ <i>{esc(echo)}</i>", None)
         else:
-            await _edit_markup(query, None)
+            await edit_markup(query, None)
 
     async def _clear_prompt(self, update: Update, who: Who, skip: int | None) -> None:
         prompt = await self.members.prompt(who)
@@ -564,14 +564,18 @@ async def _edit(
         log.debug("edit skipped: %s", exc.message)
 
 
-async def _edit_markup(query: CallbackQuery, keyboard: InlineKeyboardMarkup | None) -> None:
+async def edit_markup(query: CallbackQuery | None, keyboard: InlineKeyboardMarkup | None) -> None:
+    """Replace (or, with None, drop) the buttons of the pressed message; a message
+    that is gone or unchanged is nothing to fail the update for."""
+    if query is None:
+        return
     try:
         await query.edit_message_reply_markup(reply_markup=keyboard)
     except BadRequest as exc:
         log.debug("edit skipped: %s", exc.message)
 
 
-async def _quietly(pending: Any) -> None:
+async def quietly(pending: Any) -> None:
     """Answer a callback query; an expired query is not worth failing the update for."""
     try:
         await pending

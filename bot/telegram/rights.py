@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
 from bot.rights import Rights, to_json
-from bot.telegram.channel import TelegramChannel
+from bot.telegram.channel import TelegramChannel, edit_markup
 from bot.telegram.render import esc
 
 PATTERN = r"^(vg|lv):"
@@ -102,7 +101,7 @@ class RightsChannel:
             await query.answer()
             if who is None:
                 return
-            await _drop_keyboard(query)
+            await edit_markup(query, None)
             head, _, arg = query.data.partition(":")
             if head == "vg" and arg == "yes":
                 await self.rights.erase(who.id)
@@ -121,10 +120,3 @@ class RightsChannel:
 
 def _button(label: str, data: str) -> InlineKeyboardButton:
     return InlineKeyboardButton(label, callback_data=data)
-
-
-async def _drop_keyboard(query: Any) -> None:
-    from telegram.error import BadRequest
-
-    with contextlib.suppress(BadRequest):
-        await query.edit_message_reply_markup(reply_markup=None)

@@ -31,7 +31,7 @@ from bot.pushes import PushError, Pushes, PushSummary, parse_when
 from bot.review import AccessDenied, Gone, Review
 from bot.settings import Settings
 from bot.store.db import Database
-from bot.telegram.channel import TelegramChannel
+from bot.telegram.channel import TelegramChannel, edit_markup, quietly
 from bot.telegram.render import esc, split
 
 log = logging.getLogger(__name__)
@@ -209,13 +209,12 @@ class TrainerChannel:
             return
         async with self.channel.locks.hold(user.id):
             if not await self.drafts.first_time(update.update_id):
-                await _answer(query)
+                await quietly(query.answer())
                 return
             who = await self.channel.identify(update)
             if who is None:
-                await _answer(
-                    query, self.channel.text(self.channel.guess_locale(user), "bot.not_joined")
-                )
+                locale = self.channel.guess_locale(user)
+                await quietly(query.answer(self.channel.text(locale, "bot.not_joined")))
                 return
             head, *args = query.data.split(":")
             try:
@@ -223,9 +222,9 @@ class TrainerChannel:
                     await self.professional_press(update, query, who, head, args)
                     return
                 if not await self.review.is_trainer(who.id):
-                    await _answer(query, self.text(who, "trainer.only_trainers"))
+                    await quietly(query.answer(self.text(who, "trainer.only_trainers")))
                     return
-                await _answer(query)
+                await quietly(query.answer())
                 await self.trainer_press(update, query, who, head, args)
             except (AccessDenied, ValueError, IndexError):
                 await self.channel.say(update, who.locale, "trainer.not_allowed")
@@ -239,16 +238,16 @@ class TrainerChannel:
     ) -> None:
         if head == "rq":
             await self.pushes.set_reminders(who.id, False)
-            await _answer(query)
-            await _drop_keyboard(query)
+            await quietly(query.answer())
+            await edit_markup(query, None)
             await self.channel.say(update, who.locale, "pro.reminders_off")
             return
         push_id, dialogue_id = int(args[0]), args[1]
         if dialogue_id not in self.channel.coach.engine.dialogues:
-            await _answer(query, self.text(who, "pro.push_gone"))
+            await quietly(query.answer(self.text(who, "pro.push_gone")))
             return
-        await _answer(query)
-        await _drop_keyboard(query)
+        await quietly(query.answer())
+        await edit_markup(query, None)
         turn = await self.channel.coach.start(who, dialogue_id, push_id=push_id)
         await self.channel.deliver(update, who, turn)
 
@@ -296,7 +295,7 @@ class TrainerChannel:
             await self.feedback_start(update, who, int(args[0]), args[1], int(args[2]))
         elif head == "x":
             await self.drafts.clear(who.id)
-            await _drop_keyboard(query)
+            await edit_markup(query, None)
             await self.channel.say(update, who.locale, "trainer.cancelled")
 
     # -- groups, members, invites -------------------------------------------------------------
@@ -503,7 +502,7 @@ class TrainerChannel:
         }.get(choice)
         if moment is None:
             return
-        await _drop_keyboard(query)
+        await edit_markup(query, None)
         await self.push_time_set(update, who, task.data, moment, now=choice == "now")
 
     async def push_time_set(
@@ -581,7 +580,7 @@ class TrainerChannel:
             return
         data = task.data
         await self.drafts.clear(who.id)
-        await _drop_keyboard(query)
+        await edit_markup(query, None)
         when = datetime.fromisoformat(data["when"]) if data.get("when") else None
         summary = await self.pushes.create(
             who.id,
@@ -825,19 +824,3 @@ class TrainerChannel:
                 for label, count in counts.items()
             )
         await self.channel.send_html(update, "\n".join(lines))
-
-
-async def _answer(query: CallbackQuery, text: str | None = None) -> None:
-    try:
-        await query.answer(text)
-    except BadRequest as exc:
-        log.debug("callback answer skipped: %s", exc.message)
-
-
-async def _drop_keyboard(query: CallbackQuery | None) -> None:
-    if query is None:
-        return
-    try:
-        await query.edit_message_reply_markup(reply_markup=None)
-    except BadRequest as exc:
-        log.debug("keyboard not removed: %s", exc.message)
