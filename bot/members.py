@@ -106,6 +106,7 @@ class Members:
             status = invite_status(invite, self.clock.now())
             if status != "ok" or invite is None or group is None:
                 return Joined(status)
+            await repo.lock_identity(channel, external_id)  # a double tap on two workers
             person = await repo.person_by_external(channel, external_id)
             new_person = person is None or person.consented_at is None
             person = await repo.ensure_person(channel, external_id, first_name, locale)
@@ -130,9 +131,14 @@ class Members:
 
         return await self.db.write(work)
 
-    async def set_locale(self, who: Who, locale: str) -> Who:
-        async def work(session: AsyncSession) -> Who:
-            person = await Repository(session).person(who.id, lock=True)
+    async def set_locale(self, who: Who, locale: str, once: int | None = None) -> Who | None:
+        """Change the language; None when update `once` was handled before."""
+
+        async def work(session: AsyncSession) -> Who | None:
+            repo = Repository(session)
+            person = await repo.person(who.id, lock=True)
+            if once is not None and not await repo.mark_handled(once):
+                return None
             person.locale = locale
             return who_of(person)
 

@@ -498,6 +498,19 @@ class Pushes:
             log.info("claimed %d reminder(s) as %s", len(claims), self.worker)
         return claims
 
+    async def received(self, person_id: int, push_id: int) -> bool:
+        """Whether this push was sent to this person (a start button may be forged)."""
+
+        async def work(session: AsyncSession) -> bool:
+            found = await session.execute(
+                select(Delivery.id)
+                .where(Delivery.push_id == push_id, Delivery.person_id == person_id)
+                .limit(1)
+            )
+            return found.first() is not None
+
+        return await self.db.read(work)
+
     async def delivered(self, delivery_id: int, message_id: int | None) -> None:
         """Record a successful send of a push or reminder (a late or repeated report
         is accepted: the message did reach the person)."""

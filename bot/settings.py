@@ -30,6 +30,13 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///straatwijs.db"
     telegram_token: SecretStr | None = None
     telegram_api_url: str | None = None
+    telegram_rate: float = Field(
+        30,
+        gt=0,
+        le=30,
+        description="Messages a second this process sends in all; Telegram allows a bot "
+        "about 30, so with N workers behind one webhook give each 30/N.",
+    )
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
     webhook_listen: str = "0.0.0.0"

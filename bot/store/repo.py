@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -79,10 +79,21 @@ class Repository:
         )
         return result.scalar_one_or_none()
 
+    async def lock_identity(self, channel: str, external_id: str) -> None:
+        """Serialise work on one channel identity across workers, also before its person
+        row exists (PostgreSQL: an advisory lock held until commit; SQLite's BEGIN
+        IMMEDIATE already serialises all writes). Without it, two workers creating the
+        same person at once fail on the unique (channel, external_id)."""
+        if self.postgres:
+            digest = hashlib.blake2b(f"{channel}:{external_id}".encode(), digest_size=8).digest()
+            key = int.from_bytes(digest, "big", signed=True)
+            await self.session.execute(select(func.pg_advisory_xact_lock(key)))
+
     async def ensure_person(
         self, channel: str, external_id: str, first_name: str | None, locale: str
     ) -> Person:
         """The person for this channel identity, created on first contact."""
+        await self.lock_identity(channel, external_id)
         person = await self.person_by_external(channel, external_id)
         if person is None:
             person = Person(
@@ -262,6 +273,12 @@ class Repository:
         return row.message_id if row else None
 
     async def set_prompt(self, person_id: int, message_id: int | None) -> None:
+        """Set or clear the prompt. Two workers may do this for one person at once
+        (two updates of theirs in flight): the person's row lock orders them."""
+        if self.postgres:
+            locked = select(Person.id).where(Person.id == person_id).with_for_update()
+            if (await self.session.execute(locked)).first() is None:
+                return  # the person is gone (forgotten): nothing to point at
         row = await self.session.get(ChatPrompt, person_id)
         if message_id is None:
             if row is not None:

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from bot.engine import Confirm, Continue, Input, Nav, Pick, Toggle
 
 MAX_BYTES = 64
+# Ids in callback data end up in SQL; a number beyond the integer columns is forged.
+MAX_ID = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,8 @@ def _parse_run(rest: str) -> RunPress | None:
     if len(parts) < 3 or not parts[0].isdigit() or not parts[1].isdigit():
         return None
     run_id, step, code = int(parts[0]), int(parts[1]), parts[2]
+    if run_id > MAX_ID or step > MAX_ID:
+        return None
     option = parts[3] if len(parts) == 4 else None
     if code == "p" and option:
         return RunPress(run_id, step, Pick(option))
@@ -111,6 +115,14 @@ def _parse_run(rest: str) -> RunPress | None:
     if code in _RUN_CODES and option is None:
         return RunPress(run_id, step, _RUN_CODES[code])
     return None
+
+
+def in_range(arg: str) -> bool:
+    """False for a number too large for an id column (only forged data has one)."""
+    try:
+        return abs(int(arg)) <= MAX_ID
+    except ValueError:
+        return True  # not a number: the handlers refuse it themselves
 
 
 def _checked(data: str) -> str:

@@ -20,7 +20,7 @@ from telegram import (
     Update,
     User,
 )
-from telegram.constants import ChatMemberStatus, ParseMode
+from telegram.constants import ChatMemberStatus, ChatType, ParseMode
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import (
     Application,
@@ -167,7 +167,7 @@ class TelegramChannel:
         user = update.effective_user
         if user is None:
             return
-        code = context.args[0] if context.args else None
+        code = clean(context.args[0]) if context.args else None
         async with self.locks.hold(user.id):
             who = await self.identify(update)
             locale = who.locale if who else self.guess_locale(user)
@@ -176,7 +176,12 @@ class TelegramChannel:
                 return
             if who is not None:  # consent given before: join directly
                 joined = await self.members.join(
-                    CHANNEL, str(user.id), user.first_name, locale, code, once=update.update_id
+                    CHANNEL,
+                    str(user.id),
+                    clean(user.first_name),
+                    locale,
+                    code,
+                    once=update.update_id,
                 )
                 if not joined.duplicate:
                     await self._joined_message(update, locale, joined.status, joined.group)
@@ -235,7 +240,7 @@ class TelegramChannel:
         message = update.effective_message
         if message is None or message.text is None:
             return
-        await self._answer(update, Say(message.text))
+        await self._answer(update, Say(clean(message.text)))
 
     async def on_media(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
@@ -281,7 +286,7 @@ class TelegramChannel:
                 return
             who = await self.identify(update)
             if who is None:
-                await query.answer(self.text(self.guess_locale(user), "bot.not_joined"))
+                await quietly(query.answer(self.text(self.guess_locale(user), "bot.not_joined")))
                 return
             if isinstance(press, callbacks.RunPress):
                 turn = await self.coach.handle(
@@ -291,29 +296,32 @@ class TelegramChannel:
                     await quietly(query.answer())
                     return
                 if turn.outcome is None:
-                    await query.answer(self.text(who.locale, "common.notice.stale"))
+                    await quietly(query.answer(self.text(who.locale, "common.notice.stale")))
                     return
                 await self.deliver(update, who, turn, query)
             elif isinstance(press, callbacks.MenuPress):
-                await query.answer()
+                await quietly(query.answer())
                 html_text, keyboard = await self._menu(who, press.view)
                 await _edit(query, html_text, keyboard)
             elif isinstance(press, callbacks.OpenPress):
                 await self._open(update, query, who, press.dialogue_id)
             elif isinstance(press, callbacks.LocalePress) and press.locale in self.catalog.locales:
-                await query.answer()
-                who = await self.members.set_locale(who, press.locale)
+                await quietly(query.answer())
+                changed = await self.members.set_locale(who, press.locale, once=update.update_id)
+                if changed is None:  # delivered twice: said already
+                    return
+                who = changed
                 await _edit(query, esc(self.text(who.locale, "bot.language_prompt")), None)
                 await self.say(update, who.locale, "bot.language_set")
                 await self.say(update, who.locale, "bot.start_hint")
             else:
-                await query.answer(self.text(who.locale, "common.notice.stale"))
+                await quietly(query.answer(self.text(who.locale, "common.notice.stale")))
 
     async def _open(self, update: Update, query: CallbackQuery, who: Who, dialogue_id: str) -> None:
         if dialogue_id not in self.coach.engine.dialogues:
-            await query.answer(self.text(who.locale, "common.notice.stale"))
+            await quietly(query.answer(self.text(who.locale, "common.notice.stale")))
             return
-        await query.answer()
+        await quietly(query.answer())
         turn = await self.coach.start(who, dialogue_id, once=update.update_id)
         if not turn.duplicate:
             await self.deliver(update, who, turn)
@@ -323,14 +331,19 @@ class TelegramChannel:
     ) -> None:
         locale = self.guess_locale(user)
         if press.code is None:
-            await query.answer()
+            await quietly(query.answer())
             await edit_markup(query, None)
             await self.say(update, locale, "bot.consent_declined")
             return
         joined = await self.members.join(
-            CHANNEL, str(user.id), user.first_name, locale, press.code, once=update.update_id
+            CHANNEL,
+            str(user.id),
+            clean(user.first_name),
+            locale,
+            clean(press.code),
+            once=update.update_id,
         )
-        await query.answer()
+        await quietly(query.answer())
         if joined.duplicate:
             return
         if query.message is not None and isinstance(query.message, Message) and joined.who:
@@ -363,7 +376,7 @@ class TelegramChannel:
             return
         if query is not None:
             if outcome.status in ("stale", "rejected"):
-                await query.answer(outcome.replies[0].text if outcome.replies else None)
+                await quietly(query.answer(outcome.replies[0].text if outcome.replies else None))
                 return
             await quietly(query.answer())
             if outcome.status == "toggled":
@@ -500,8 +513,8 @@ class TelegramChannel:
     async def on_member_status(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Blocking the bot makes a person inactive; restarting it makes them active."""
         change = update.my_chat_member
-        if change is None:
-            return
+        if change is None or change.chat.type != ChatType.PRIVATE:
+            return  # removing the bot from a group chat is not blocking it
         who = await self.members.find(CHANNEL, str(change.from_user.id))
         if who is None:
             return
@@ -511,6 +524,10 @@ class TelegramChannel:
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Log without message text, tell the person kindly, and let the webhook know."""
         error = context.error
+        if isinstance(error, Forbidden):
+            # Blocked while we answered: no retry would help and nobody can be told.
+            await self._unreachable(update)
+            return
         log.error(
             "update handling failed: %s",
             type(error).__name__,
@@ -523,6 +540,18 @@ class TelegramChannel:
                 await self.say(update, locale, "bot.error")
             except Exception:
                 log.warning("could not send the error message")
+
+    async def _unreachable(self, update: object) -> None:
+        log.info("update not answered: the person blocked the bot")
+        user = update.effective_user if isinstance(update, Update) else None
+        if user is None:
+            return
+        try:
+            who = await self.members.find(CHANNEL, str(user.id))
+            if who is not None and who.active:
+                await self.members.set_active(who, False)
+        except Exception:
+            log.warning("could not mark an unreachable person")
 
 
 # Set by the error handler while an update is processed; read by `process_durably`.
@@ -543,6 +572,11 @@ async def process_durably(
         return not _FAILED.get()
     finally:
         _FAILED.reset(token)
+
+
+def clean(text: str) -> str:
+    """Typed text as we store it: without NUL characters, which PostgreSQL cannot hold."""
+    return text.replace("\x00", "")
 
 
 def _button(label: str, data: str) -> InlineKeyboardButton:

@@ -8,6 +8,7 @@ expired lease is claimed again). Several workers can run this side by side.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
@@ -54,10 +55,11 @@ class Dispatcher:
         self.upkeep = upkeep
         self.clock = clock or SystemClock()
         self.last_upkeep: datetime | None = None
+        self._stopping = asyncio.Event()
 
     async def run(self) -> None:
-        """Tick forever; errors are logged and the next tick tries again."""
-        while True:
+        """Tick until `stop()`; errors are logged and the next tick tries again."""
+        while not self._stopping.is_set():
             try:
                 sent = await self.tick()
             except asyncio.CancelledError:
@@ -66,7 +68,18 @@ class Dispatcher:
                 log.exception("dispatch tick failed")
                 sent = 0
             if not sent:
-                await asyncio.sleep(self.interval)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), self.interval)
+
+    async def stop(self, task: asyncio.Task[None], timeout: float = 10.0) -> None:  # noqa: ASYNC109
+        """End `run()` (running as `task`) after its current tick, so no transaction is
+        cut off half-way at shutdown; cancel it only if the tick hangs."""
+        self._stopping.set()
+        done, _ = await asyncio.wait({task}, timeout=timeout)
+        if not done:
+            task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
     async def tick(self, batch: int = 30) -> int:
         """Claim and send one batch of pushes, reminders and feedback; returns the count."""

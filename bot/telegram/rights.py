@@ -8,7 +8,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Upda
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
 from bot.rights import Rights, to_json
-from bot.telegram.channel import TelegramChannel, edit_markup
+from bot.telegram.callbacks import in_range
+from bot.telegram.channel import TelegramChannel, edit_markup, quietly
 from bot.telegram.render import esc
 
 PATTERN = r"^(vg|lv):"
@@ -98,7 +99,7 @@ class RightsChannel:
             return
         async with self.channel.locks.hold(user.id):
             who = await self.channel.identify(update)
-            await query.answer()
+            await quietly(query.answer())
             if who is None:
                 return
             await edit_markup(query, None)
@@ -108,7 +109,7 @@ class RightsChannel:
                 await self.channel.say(update, who.locale, "rights.forgotten")
             elif head == "vg":
                 await self.channel.say(update, who.locale, "rights.not_forgotten")
-            elif head == "lv" and arg.isdigit():
+            elif head == "lv" and arg.isdigit() and in_range(arg):
                 names = dict(await self.rights.groups(who.id))
                 if await self.rights.leave(who.id, int(arg)):
                     await self.channel.say(

@@ -51,7 +51,9 @@ def make_application(
         builder = builder.request(request)
     if get_updates_request is not None:
         builder = builder.get_updates_request(get_updates_request)
-    limiter = rate_limiter or ChatRateLimiter()
+    # Telegram's overall limit is per bot, not per process: workers share it (settings).
+    rate = settings.telegram_rate
+    limiter = rate_limiter or ChatRateLimiter(overall_rate=rate, overall_burst=max(1.0, rate))
     return builder.rate_limiter(limiter).concurrent_updates(True).build()
 
 
@@ -117,15 +119,14 @@ def run_polling(settings: Settings, catalog: Catalog) -> None:
         holder["app"] = app
         channel = attach(application, app)
         await channel.publish_commands(application)
-        holder["sender"] = asyncio.create_task(dispatcher(application, app).run())
+        holder["dispatcher"] = pusher = dispatcher(application, app)
+        holder["sender"] = asyncio.create_task(pusher.run())
         log.info("polling as @%s", application.bot.username)
 
     async def post_shutdown(application: Any) -> None:
         sender = holder.get("sender")
         if sender is not None:
-            sender.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sender
+            await holder["dispatcher"].stop(sender)
         if "app" in holder:
             await holder["app"].close()
 
@@ -216,7 +217,8 @@ async def serve_webhook(settings: Settings, catalog: Catalog) -> None:
                 drop_pending_updates=False,
             )
             await application.start()
-            sender = asyncio.create_task(dispatcher(application, app).run())
+            pusher = dispatcher(application, app)
+            sender = asyncio.create_task(pusher.run())
             config = uvicorn.Config(
                 webhook_app(application, secret, path),
                 host=settings.webhook_listen,
@@ -231,9 +233,7 @@ async def serve_webhook(settings: Settings, catalog: Catalog) -> None:
                 path,
             )
             await _serve_until_signal(uvicorn.Server(config))
-            sender.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sender
+            await pusher.stop(sender)
             await application.stop()
     finally:
         await app.close()

@@ -31,7 +31,8 @@ from bot.pushes import PushError, Pushes, PushSummary, parse_when
 from bot.review import AccessDenied, Gone, Review
 from bot.settings import Settings
 from bot.store.db import Database
-from bot.telegram.channel import TelegramChannel, edit_markup, quietly
+from bot.telegram.callbacks import in_range
+from bot.telegram.channel import TelegramChannel, clean, edit_markup, quietly
 from bot.telegram.render import esc, split
 
 log = logging.getLogger(__name__)
@@ -218,6 +219,8 @@ class TrainerChannel:
                 return
             head, *args = query.data.split(":")
             try:
+                if not all(map(in_range, args)):
+                    raise ValueError("an id out of range")
                 if head in ("s", "rq"):
                     await self.professional_press(update, query, who, head, args)
                     return
@@ -243,7 +246,8 @@ class TrainerChannel:
             await self.channel.say(update, who.locale, "pro.reminders_off")
             return
         push_id, dialogue_id = int(args[0]), args[1]
-        if dialogue_id not in self.channel.coach.engine.dialogues:
+        known = dialogue_id in self.channel.coach.engine.dialogues
+        if not known or not await self.pushes.received(who.id, push_id):  # old or forged
             await quietly(query.answer(self.text(who, "pro.push_gone")))
             return
         await quietly(query.answer())
@@ -751,7 +755,9 @@ class TrainerChannel:
             if not await self.drafts.first_time(update.update_id):
                 raise ApplicationHandlerStop
             try:
-                await self.draft_text(update, who, task.kind, task.data, message.text.strip())
+                await self.draft_text(
+                    update, who, task.kind, task.data, clean(message.text).strip()
+                )
             except AccessDenied:
                 await self.drafts.clear(who.id)
                 await self.channel.say(update, who.locale, "trainer.not_allowed")
