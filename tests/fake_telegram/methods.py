@@ -496,6 +496,30 @@ async def answer_callback_query(ctx: Context, params: JSON) -> bool:
     return True
 
 
+def _captioned(
+    ctx: Context, user: FakeUser, params: JSON, method: str, **attachment: StoredFile
+) -> SentMessage:
+    """A bot message carrying a file and an optional caption (sendDocument, sendPhoto)."""
+    world = ctx.world
+    caption = params.get("caption") or ""
+    parsed = format_text(ctx, method, caption, params, caption=True)
+    markup = check_markup(params.get("reply_markup"))  # refused before an id is taken
+    reply_to = _reply_to(world, user, params)
+    return SentMessage(
+        message_id=world.next_message_id(user.id),
+        chat_id=user.id,
+        from_bot=True,
+        date=_now(),
+        text=parsed.text or None,
+        html=caption or None,
+        parse_mode=params.get("parse_mode"),
+        entities=parsed.entities,
+        reply_markup=markup,
+        reply_to_message_id=reply_to,
+        **attachment,
+    )
+
+
 @_method("sendDocument")
 async def send_document(ctx: Context, params: JSON) -> JSON:
     world = ctx.world
@@ -516,23 +540,7 @@ async def send_document(ctx: Context, params: JSON) -> JSON:
         raise ApiError(400, "Bad Request: wrong file identifier/HTTP URL specified")
     else:
         raise ApiError(400, "Bad Request: there is no document in the request")
-    caption = params.get("caption") or ""
-    parsed = format_text(ctx, "sendDocument", caption, params, caption=True)
-    markup = check_markup(params.get("reply_markup"))
-    reply_to = _reply_to(world, user, params)
-    message = SentMessage(
-        message_id=world.next_message_id(user.id),
-        chat_id=user.id,
-        from_bot=True,
-        date=_now(),
-        text=parsed.text or None,
-        html=caption or None,
-        parse_mode=params.get("parse_mode"),
-        entities=parsed.entities,
-        reply_markup=markup,
-        document=stored,
-        reply_to_message_id=reply_to,
-    )
+    message = _captioned(ctx, user, params, "sendDocument", document=stored)
     world.files[stored.file_id] = stored
     world.add_message(message)
     return world.message_dict(message)
@@ -596,23 +604,7 @@ async def send_photo(ctx: Context, params: JSON) -> JSON:
         raise ApiError(400, "Bad Request: wrong file identifier/HTTP URL specified")
     else:
         raise ApiError(400, "Bad Request: there is no photo in the request")
-    caption = params.get("caption") or ""
-    parsed = format_text(ctx, "sendPhoto", caption, params, caption=True)
-    markup = check_markup(params.get("reply_markup"))
-    reply_to = _reply_to(world, user, params)
-    message = SentMessage(
-        message_id=world.next_message_id(user.id),
-        chat_id=user.id,
-        from_bot=True,
-        date=_now(),
-        text=parsed.text or None,
-        html=caption or None,
-        parse_mode=params.get("parse_mode"),
-        entities=parsed.entities,
-        reply_markup=markup,
-        photo=stored,
-        reply_to_message_id=reply_to,
-    )
+    message = _captioned(ctx, user, params, "sendPhoto", photo=stored)
     for file_id in stored.photo_ids():
         world.files[file_id] = stored
     world.add_message(message)
