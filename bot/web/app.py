@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -796,12 +796,7 @@ async def org_page(request: Request) -> Response:
     chart_parts = charts.bar_chart(
         t("web.org.chart_parts"), [(r.label, r.cells[1]) for r in overview.parts.rows]
     )
-    chart_confidence = charts.paired_chart(
-        t("web.org.chart_confidence"),
-        [(r.label, r.cells[1], r.cells[2]) for r in overview.confidence.rows],
-        (t("web.agg.before"), t("web.agg.after")),
-        5,
-    )
+    chart_confidence = _confidence_chart(t, "web.org.chart_confidence", overview.confidence.rows)
     return _page(
         request,
         "org.html",
@@ -812,6 +807,16 @@ async def org_page(request: Request) -> Response:
         chart_parts=chart_parts,
         chart_confidence=chart_confidence,
         query=_scope_query(scope),
+    )
+
+
+def _confidence_chart(t: Callable[[str], str], title: str, rows: Sequence[Any]) -> str:
+    """Confidence before vs after (1-5) from rows whose cells 1 and 2 hold the two."""
+    return charts.paired_chart(
+        t(title),
+        [(r.label, r.cells[1], r.cells[2]) for r in rows],
+        (t("web.agg.before"), t("web.agg.after")),
+        5,
     )
 
 
@@ -859,12 +864,7 @@ async def org_exercise_page(request: Request) -> Response:
     ]
     over_time = None
     if stats.over_time is not None and stats.over_time.rows:
-        over_time = charts.paired_chart(
-            t("web.exercise.over_time"),
-            [(r.label, r.cells[1], r.cells[2]) for r in stats.over_time.rows],
-            (t("web.agg.before"), t("web.agg.after")),
-            5,
-        )
+        over_time = _confidence_chart(t, "web.exercise.over_time", stats.over_time.rows)
     return _page(
         request,
         "org_exercise.html",
