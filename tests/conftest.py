@@ -7,9 +7,11 @@ once per session; PostgreSQL tests truncate every table between tests.
 
 from __future__ import annotations
 
+import io
 import os
 import secrets
 import shutil
+import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -116,3 +118,25 @@ def cli_env(database_url: str, tmp_path: Path) -> dict[str, str]:
 @pytest.fixture
 def repo_root() -> Path:
     return REPO_ROOT
+
+
+@pytest.fixture
+def cli(cli_env, monkeypatch, tmp_path, capsys):
+    """Run `straatwijs ARGS` in-process with the test database; returns (code, out, err)."""
+    from bot.cli import main
+
+    for key in [k for k in os.environ if k.startswith("STRAATWIJS_")]:
+        monkeypatch.delenv(key)
+    for key, value in cli_env.items():
+        if key.startswith("STRAATWIJS_"):
+            monkeypatch.setenv(key, value)
+    monkeypatch.chdir(tmp_path)
+
+    def run(*args: str, stdin: str | None = None) -> tuple[int, str, str]:
+        if stdin is not None:
+            monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+        code = main(list(args))
+        captured = capsys.readouterr()
+        return code, captured.out, captured.err
+
+    return run

@@ -11,7 +11,6 @@ group.
 from __future__ import annotations
 
 import asyncio
-import os
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -29,7 +28,6 @@ from bot.audit import (
     record_in,
 )
 from bot.bootstrap import App, build
-from bot.cli import main
 from bot.clock import FakeClock
 from bot.engine import Answer, RunState
 from bot.members import Members
@@ -314,24 +312,6 @@ async def test_entries_newest_first_limited_and_kept_after_erasure(app, world, a
 
 
 # -- the operator's export ----------------------------------------------------------------------
-
-
-@pytest.fixture
-def cli(cli_env, monkeypatch, tmp_path, capsys):
-    """Run `straatwijs ARGS` in-process with the test database; returns (code, out, err)."""
-    for key in [k for k in os.environ if k.startswith("STRAATWIJS_")]:
-        monkeypatch.delenv(key)
-    for key, value in cli_env.items():
-        if key.startswith("STRAATWIJS_"):
-            monkeypatch.setenv(key, value)
-    monkeypatch.chdir(tmp_path)
-
-    def run(*args: str) -> tuple[int, str, str]:
-        code = main(list(args))
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
-
-    return run
 
 
 def test_an_export_is_recorded_for_each_organisation_in_it(cli, settings, shared_engine):

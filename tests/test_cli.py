@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import io
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from openpyxl import load_workbook
-
-from bot.cli import main
 
 BROKEN = """\
 id: kapot
@@ -26,26 +22,6 @@ states:
     next: einde
   einde: {say: drijfveren.slot, end: true}
 """
-
-
-@pytest.fixture
-def cli(cli_env, monkeypatch, tmp_path, capsys):
-    """Run `straatwijs ARGS` in-process with the test database; returns (code, out, err)."""
-    for key in [k for k in list(__import__("os").environ) if k.startswith("STRAATWIJS_")]:
-        monkeypatch.delenv(key)
-    for key, value in cli_env.items():
-        if key.startswith("STRAATWIJS_"):
-            monkeypatch.setenv(key, value)
-    monkeypatch.chdir(tmp_path)
-
-    def run(*args: str, stdin: str | None = None) -> tuple[int, str, str]:
-        if stdin is not None:
-            monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
-        code = main(list(args))
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
-
-    return run
 
 
 def test_validate_the_repository(cli):

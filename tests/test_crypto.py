@@ -6,9 +6,6 @@ application shows it as typed; without a key everything works as before; and
 
 from __future__ import annotations
 
-import io
-import os
-import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,7 +17,6 @@ from pydantic import SecretStr
 from sqlalchemy import create_engine, text
 
 from bot.bootstrap import App, build
-from bot.cli import main
 from bot.engine import Say
 from bot.settings import Settings, SettingsError, load_settings
 from bot.store.crypto import PLAIN, CipherError, TextCipher, parse_keys, rotate
@@ -311,25 +307,15 @@ def raw_sync(url: str, sql: str) -> list[tuple[Any, ...]]:
 
 
 @pytest.fixture
-def cli(cli_env, monkeypatch, tmp_path, capsys):
-    """Run `straatwijs ARGS` in-process with the test database; returns (code, out, err)."""
-    for key in [k for k in os.environ if k.startswith("STRAATWIJS_")]:
-        monkeypatch.delenv(key)
-    for key, value in cli_env.items():
-        if key.startswith("STRAATWIJS_"):
-            monkeypatch.setenv(key, value)
-    monkeypatch.chdir(tmp_path)
+def cli(cli, monkeypatch):
+    """The shared `cli` runner, with STRAATWIJS_ENCRYPTION_KEY set (or unset) per call."""
 
     def run(*args: str, key: str | None = None, stdin: str | None = None) -> tuple[int, str, str]:
         if key is None:
             monkeypatch.delenv("STRAATWIJS_ENCRYPTION_KEY", raising=False)
         else:
             monkeypatch.setenv("STRAATWIJS_ENCRYPTION_KEY", key)
-        if stdin is not None:
-            monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
-        code = main(list(args))
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
+        return cli(*args, stdin=stdin)
 
     return run
 

@@ -4,7 +4,6 @@ they leave empty); everything newer stays whole; the daily job runs once a day."
 from __future__ import annotations
 
 import asyncio
-import os
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -12,7 +11,6 @@ import pytest
 from sqlalchemy import select, update
 
 from bot.bootstrap import App, build
-from bot.cli import main
 from bot.clock import FakeClock
 from bot.engine import Answer, RunState
 from bot.retention import cutoff, due_for_purge, purge, purge_all
@@ -151,24 +149,6 @@ async def test_a_shorter_period(app):
     clock = FakeClock(NOW)
     assert await purge(app.db, clock, 2) == 0
     assert await purge(app.db, clock, 1) == 1
-
-
-@pytest.fixture
-def cli(cli_env, monkeypatch, tmp_path, capsys):
-    """Run `straatwijs ARGS` in-process with the test database; returns (code, out, err)."""
-    for key in [k for k in os.environ if k.startswith("STRAATWIJS_")]:
-        monkeypatch.delenv(key)
-    for key, value in cli_env.items():
-        if key.startswith("STRAATWIJS_"):
-            monkeypatch.setenv(key, value)
-    monkeypatch.chdir(tmp_path)
-
-    def run(*args: str) -> tuple[int, str, str]:
-        code = main(list(args))
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
-
-    return run
 
 
 def test_purge_command(cli, settings, shared_engine, monkeypatch):
