@@ -8,9 +8,10 @@ import os
 import shutil
 import statistics
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -148,3 +149,20 @@ def _postgres_schema(base_url: str) -> Iterator[str]:
         with engine.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         engine.dispose()
+
+
+def person_rows(users: Iterable[Any], now: datetime) -> list[dict[str, Any]]:
+    """Bulk-insert rows for consented Telegram people (the benchmarks' members)."""
+    return [
+        {
+            "channel": "telegram",
+            "external_id": str(u.id),
+            "first_name": u.first_name,
+            "locale": "nl",
+            "consented_at": now,
+            "active": True,
+            "reminders": True,
+            "created_at": now,
+        }
+        for u in users
+    ]

@@ -28,7 +28,7 @@ from typing import Any
 
 from sqlalchemy import func, insert, select
 
-from bench.common import TOKEN, bench_settings, shared_engine, temp_database
+from bench.common import TOKEN, bench_settings, person_rows, shared_engine, temp_database
 from tests.fake_telegram import FakeTelegram
 
 LIMIT = 30.0  # messages per second, Telegram's overall limit for a bot
@@ -63,19 +63,7 @@ async def world(members: int) -> AsyncIterator[World]:
             repo = Repository(session)
             await repo.add_organisation("Bench")
             group = await repo.add_group("Bench", "Jongerenwerk")
-            rows = [
-                {
-                    "channel": "telegram",
-                    "external_id": str(u.id),
-                    "first_name": u.first_name,
-                    "locale": "nl",
-                    "consented_at": now,
-                    "active": True,
-                    "reminders": True,
-                    "created_at": now,
-                }
-                for u in [trainer, *users]
-            ]
+            rows = person_rows([trainer, *users], now)
             await session.execute(insert(Person), rows)
             found = await session.execute(select(Person.external_id, Person.id))
             ids = dict(found.all())

@@ -35,7 +35,14 @@ from sqlalchemy import func, insert, select
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
-from bench.common import TOKEN, bench_settings, load_catalog, shared_engine, temp_database
+from bench.common import (
+    TOKEN,
+    bench_settings,
+    load_catalog,
+    person_rows,
+    shared_engine,
+    temp_database,
+)
 from bot.telegram.limiter import ChatRateLimiter
 from tests.fake_telegram import FakeTelegram, FakeUser
 
@@ -148,19 +155,7 @@ async def full_bot(people: int) -> AsyncIterator[Harness]:
             repo = Repository(session)
             await repo.add_organisation("Bench")
             group = await repo.add_group("Bench", "Jongerenwerk")
-            rows = [
-                {
-                    "channel": "telegram",
-                    "external_id": str(u.id),
-                    "first_name": u.first_name,
-                    "locale": "nl",
-                    "consented_at": now,
-                    "active": True,
-                    "reminders": True,
-                    "created_at": now,
-                }
-                for u in users
-            ]
+            rows = person_rows(users, now)
             await session.execute(insert(Person), rows)
             ids = (await session.execute(select(Person.id))).scalars().all()
             await session.execute(
