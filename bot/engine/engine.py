@@ -9,12 +9,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
 from bot.dialogues.catalog import Catalog
 from bot.dialogues.compile import CompiledDialogue, compile_dialogue
 from bot.dialogues.model import State
+from bot.engine.render import Prepared, Renderer
 from bot.engine.types import (
     Answer,
     Confirm,
@@ -43,8 +45,6 @@ class Engine:
     """Runs dialogues for any channel. Build once; share across all people."""
 
     def __init__(self, catalog: Catalog) -> None:
-        from bot.engine.render import Renderer
-
         self.catalog = catalog
         self.render = Renderer(catalog)
         self.dialogues: dict[str, CompiledDialogue] = {
@@ -103,24 +103,24 @@ class Engine:
             run = replace(run, status="active")
         if isinstance(given, Nav):
             return self._navigate(compiled, run, given, ctx)
-        state = compiled.spec.states[run.state]
-        if state.end:
+        plan = self.render.prepared(compiled, run.state, ctx)
+        if plan.end:
             return Outcome(
                 "stale", run, (Reply(self.render.text(ctx, "common.notice.stale"), "notice"),)
             )
         if isinstance(given, Media):
             return self._reject(compiled, run, ctx, "common.reprompt.media")
-        kind = state.input_kind
+        kind = plan.input_kind
         if kind == "multi":
-            return self._multi(compiled, run, state, given, ctx)
-        value = self._parse(state, given, ctx)
+            return self._multi(compiled, run, plan, given, ctx)
+        value = self._parse(plan, given, ctx)
         if isinstance(value, _Rejection):
             return self._reject(compiled, run, ctx, value.key, **value.values)
         if kind == "text":
             flagged = self._flag(compiled, run, value, ctx)
             if flagged is not None:
                 return flagged
-        return self._accept(compiled, run, state, value, ctx)
+        return self._accept(compiled, run, plan, value, ctx)
 
     def _flag(
         self, compiled: CompiledDialogue, run: RunState, text: str, ctx: Context
@@ -151,19 +151,20 @@ class Engine:
     # -- internals --------------------------------------------------------------
 
     def _accept(
-        self, compiled: CompiledDialogue, run: RunState, state: State, value: Any, ctx: Context
+        self, compiled: CompiledDialogue, run: RunState, plan: Prepared, value: Any, ctx: Context
     ) -> Outcome:
+        state, kind = plan.state, plan.input_kind
         answers = dict(run.answers)
         answer = None
         echo = None
-        if state.store and state.input_kind != "continue":
+        if state.store and kind != "continue":
             answers[state.store] = value
-            answer = Answer(state.store, run.state, state.input_kind or "continue", value)
-        if state.input_kind in ("choice", "multi", "yesno", "scale"):
+            answer = Answer(state.store, run.state, kind or "continue", value)
+        if kind in ("choice", "multi", "yesno", "scale"):
             echo = self.render.text(
                 ctx, "common.echo", answer=self.render.answer_label(state, value, ctx)
             )
-        choice = value if state.input_kind in ("choice", "yesno") else None
+        choice = value if kind in ("choice", "yesno") else None
         target = compiled.advance(run.state, answers, choice)
         if target is None:  # cannot happen in a validated dialogue; stay put, say so
             return self._reject(compiled, run, ctx, "common.reprompt.choice", count=0)
@@ -183,9 +184,10 @@ class Engine:
         )
 
     def _multi(
-        self, compiled: CompiledDialogue, run: RunState, state: State, given: Input, ctx: Context
+        self, compiled: CompiledDialogue, run: RunState, plan: Prepared, given: Input, ctx: Context
     ) -> Outcome:
-        spec = state.ask.multi if state.ask else None
+        ask = plan.state.ask
+        spec = ask.multi if ask else None
         assert spec is not None
         ids = list(spec.options)
         if isinstance(given, Toggle):
@@ -197,15 +199,12 @@ class Engine:
             pending = tuple(i for i in ids if i in chosen)
             moved = replace(run, pending=pending, step=run.step + 1)
             return Outcome("toggled", moved, (self.render.question(compiled, moved, ctx),))
-        confirm_label = self.render.text(ctx, "common.confirm")
-        if isinstance(given, Say) and _norm(given.text) in ("", _norm(confirm_label)):
+        if isinstance(given, Say) and _norm(given.text) in ("", _norm(plan.confirm or "")):
             given = Confirm()  # typing the confirm label (or nothing): confirm what is ticked
         if isinstance(given, Confirm):
             selection = list(run.pending)
         elif isinstance(given, Say):
-            parsed = _parse_many(
-                given.text, ids, [o.label for o in self.render.options(spec.options, ctx)]
-            )
+            parsed = _parse_many(given.text, ids, [o.label for o in plan.options])
             if parsed is None:
                 return self._reject(compiled, run, ctx, "common.reprompt.choice", count=len(ids))
             selection = parsed
@@ -215,12 +214,12 @@ class Engine:
             return self._reject(compiled, run, ctx, "common.reprompt.multi_min", min=spec.min)
         if spec.max is not None and len(selection) > spec.max:
             return self._reject(compiled, run, ctx, "common.reprompt.multi_max", max=spec.max)
-        return self._accept(compiled, run, state, selection, ctx)
+        return self._accept(compiled, run, plan, selection, ctx)
 
-    def _parse(self, state: State, given: Input, ctx: Context) -> Any:
+    def _parse(self, plan: Prepared, given: Input, ctx: Context) -> Any:
         """The answer value for a single-valued input, or a _Rejection."""
-        kind = state.input_kind
-        ask = state.ask
+        kind = plan.input_kind
+        ask = plan.state.ask
         if kind == "continue":
             if isinstance(given, Continue | Confirm):
                 return None
@@ -255,16 +254,11 @@ class Engine:
                 return _Rejection("common.reprompt.scale", min=low, max=high)
             return number
         if kind in ("choice", "yesno"):
-            if kind == "yesno":
-                ids = ["yes", "no"]
-                labels = [self.render.text(ctx, "common.yes"), self.render.text(ctx, "common.no")]
-                key = "common.reprompt.yesno"
-            else:
+            if kind == "choice":
                 assert ask is not None
                 assert ask.choice is not None
-                ids = list(ask.choice.options)
-                labels = [o.label for o in self.render.options(ask.choice.options, ctx)]
-                key = "common.reprompt.choice"
+            ids, labels = plan.option_ids, plan.option_labels
+            key = "common.reprompt.yesno" if kind == "yesno" else "common.reprompt.choice"
             if isinstance(given, Pick) and given.option in ids:
                 return given.option
             if isinstance(given, Say):
@@ -391,7 +385,9 @@ def _parse_int(raw: str) -> int | None:
     return int(text) if re.fullmatch(r"[+-]?\d{1,3}", text) else None
 
 
-def _parse_one(text: str, ids: list[str], labels: list[str], yesno: bool = False) -> str | None:
+def _parse_one(
+    text: str, ids: Sequence[str], labels: Sequence[str], yesno: bool = False
+) -> str | None:
     """An option from a typed number (1-based), label or id."""
     word = _norm(text)
     if not word:
@@ -416,7 +412,7 @@ def _parse_one(text: str, ids: list[str], labels: list[str], yesno: bool = False
     return None
 
 
-def _parse_many(text: str, ids: list[str], labels: list[str]) -> list[str] | None:
+def _parse_many(text: str, ids: Sequence[str], labels: Sequence[str]) -> list[str] | None:
     """Several options typed as numbers or labels, separated by commas or spaces."""
     whole = _parse_one(text, ids, labels)
     if whole is not None:  # one label, even one with a comma in it

@@ -1,15 +1,76 @@
-"""Turn a state into outgoing messages, in the person's locale."""
+"""Turn a state into outgoing messages, in the person's locale.
+
+Rendering runs for nearly every input, so whatever depends only on the catalog
+is worked out once: each locale's texts are merged with the default locale's
+(one dict lookup per text instead of a fallback walk), and each (dialogue,
+state, locale) gets a `Prepared` plan holding its texts, its placeholders and
+its ready-made buttons. The caches are keyed by dialogue, state and locale
+only, never by person, so they are bounded by the catalog; what belongs to a
+person (their name, their answers, the step, what they ticked, whether they
+can go back) is filled in on every call. The catalog is treated as immutable
+once a Renderer is built, as the Engine already does when it compiles it.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from bot.dialogues.catalog import Catalog
 from bot.dialogues.compile import CompiledDialogue
-from bot.dialogues.content import fill
+from bot.dialogues.content import fill, placeholders
 from bot.dialogues.model import State
 from bot.engine.types import Context, Option, Progress, Reply, RunState, Widget
+
+_NO_NAMES: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class Piece:
+    """One message of a state (a say, or the card) in one locale, ready to fill.
+
+    `ready` is the finished Reply when the texts use no placeholder, so most
+    messages are never filled at all.
+    """
+
+    kind: str  # "say" or "card"
+    text: str
+    title: str | None  # a card's raw title
+    names: frozenset[str]  # placeholders used by text and title
+    ready: Reply | None
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """All of one state in one locale that does not depend on the person."""
+
+    state: State
+    input_kind: str | None  # State.input_kind, which is costly to recompute
+    end: bool
+    pieces: tuple[Piece, ...]
+    names: frozenset[str]  # placeholders used by any piece
+    widget_kind: str
+    options: tuple[Option, ...]  # the buttons (unticked, for multi)
+    ticked: tuple[Option, ...]  # multi only: the same buttons, ticked
+    confirm: str | None
+    low: str | None
+    high: str | None
+    min: int | None
+    max: int | None
+    option_ids: tuple[str, ...]  # choice and yesno: what a Pick may name
+    option_labels: tuple[str, ...]  # and how each reads, for typed answers
+    remaining: int  # the longest way ahead from here, for the progress
+
+
+@dataclass(frozen=True, slots=True)
+class _Frame:
+    """Per locale: the common texts every state uses."""
+
+    card: str
+    progress: str
+    nav_first: tuple[Option, ...]  # no way back yet
+    nav_back: tuple[Option, ...]
 
 
 class Renderer:
@@ -17,105 +78,130 @@ class Renderer:
 
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
+        default = catalog.locales.get(catalog.default_locale)
+        base = {k: t.value for k, t in default.texts.items()} if default else {}
+        # `Catalog.text`'s fallback (own locale, default locale, the key) as one dict each.
+        self._texts: dict[str, dict[str, str]] = {catalog.default_locale: base}
+        for code, locale in catalog.locales.items():
+            if code != catalog.default_locale:
+                self._texts[code] = base | {k: t.value for k, t in locale.texts.items()}
+        self._frames: dict[str, _Frame] = {}
+        self._prepared: dict[tuple[str, str, str, str], Prepared] = {}
+        self._labelled: dict[tuple[str, str], dict[str, State]] = {}
+
+    # -- texts -----------------------------------------------------------------
+
+    def _table(self, locale: str) -> dict[str, str]:
+        """The texts of `locale`; an unknown locale reads the default one, as Catalog.text."""
+        table = self._texts.get(locale)
+        return self._texts[self.catalog.default_locale] if table is None else table
+
+    def _code(self, locale: str) -> str:
+        """The locale code caches are keyed by: unknown codes share the default's entry."""
+        return locale if locale in self._texts else self.catalog.default_locale
 
     def text(self, ctx: Context, key: str, **values: object) -> str:
         """A common or dialogue text with placeholders filled."""
-        return fill(self.catalog.text(ctx.locale, key), {k: str(v) for k, v in values.items()})
+        raw = self._table(ctx.locale).get(key, key)
+        if not values or "{" not in raw:
+            return raw  # filling with nothing changes nothing: unknown placeholders stay
+        return fill(raw, {k: str(v) for k, v in values.items()})
+
+    # -- whole states ------------------------------------------------------------
 
     def state(self, compiled: CompiledDialogue, run: RunState, ctx: Context) -> list[Reply]:
         """All messages of the run's current state; the last carries the widget."""
-        state = compiled.spec.states[run.state]
-        values = self.placeholder_values(compiled, run.answers, ctx)
-        replies = [
-            Reply(fill(self.catalog.text(ctx.locale, key), values), "say") for key in state.says
-        ]
-        if state.card:
-            replies.append(self.card(state.card, ctx, values))
-        if state.end:
+        plan = self.prepared(compiled, run.state, ctx)
+        values = self._values(compiled, plan.names, run.answers, ctx) if plan.names else None
+        replies = [self._piece(piece, values, ctx) for piece in plan.pieces]
+        if plan.end:
             return replies
-        last = replies.pop()
-        replies.append(
-            Reply(
-                last.text,
-                last.kind,
-                last.title,
-                self.widget(compiled, run, ctx),
-                self.progress(compiled, run, ctx),
-            )
-        )
+        replies.append(self._with_widget(plan, replies.pop(), run, ctx))
         return replies
 
     def question(self, compiled: CompiledDialogue, run: RunState, ctx: Context) -> Reply:
         """Only the message that carries the widget (for re-prompts and toggles)."""
-        return self.state(compiled, run, ctx)[-1]
+        plan = self.prepared(compiled, run.state, ctx)
+        piece = plan.pieces[-1]
+        values = self._values(compiled, piece.names, run.answers, ctx) if piece.names else None
+        last = self._piece(piece, values, ctx)
+        return last if plan.end else self._with_widget(plan, last, run, ctx)
+
+    def _piece(self, piece: Piece, values: dict[str, str] | None, ctx: Context) -> Reply:
+        if piece.ready is not None:
+            return piece.ready
+        assert values is not None
+        if piece.kind == "say":
+            return Reply(fill(piece.text, values), "say")
+        return self._card(piece.text, piece.title or "", values, ctx)
+
+    def _with_widget(self, plan: Prepared, last: Reply, run: RunState, ctx: Context) -> Reply:
+        frame = self._frame(ctx.locale)
+        return Reply(
+            last.text,
+            last.kind,
+            last.title,
+            self._widget(plan, frame, run),
+            self._progress(plan, frame, run),
+        )
 
     def card(self, key: str, ctx: Context, values: Mapping[str, str]) -> Reply:
         """A knowledge card: a title and a body."""
-        title = fill(self.catalog.text(ctx.locale, f"{key}.title"), values)
-        body = fill(self.catalog.text(ctx.locale, f"{key}.body"), values)
-        return Reply(body, "card", title=self.text(ctx, "common.card", title=title))
+        table = self._table(ctx.locale)
+        title, body = f"{key}.title", f"{key}.body"
+        return self._card(table.get(body, body), table.get(title, title), dict(values), ctx)
+
+    def _card(self, body: str, title: str, values: dict[str, str], ctx: Context) -> Reply:
+        shown = fill(title, values)
+        return Reply(fill(body, values), "card", title=self.text(ctx, "common.card", title=shown))
+
+    # -- widgets ------------------------------------------------------------------
 
     def widget(self, compiled: CompiledDialogue, run: RunState, ctx: Context) -> Widget:
         """The input of the current state, with navigation."""
-        state = compiled.spec.states[run.state]
-        kind = state.input_kind or "continue"
-        nav = self.nav(run, ctx)
-        ask = state.ask
-        if kind == "choice" and ask and ask.choice:
-            options = self.options(ask.choice.options, ctx)
-            return Widget(kind, options, nav, step=run.step)
-        if kind == "multi" and ask and ask.multi:
+        plan = self.prepared(compiled, run.state, ctx)
+        return self._widget(plan, self._frame(ctx.locale), run)
+
+    def _widget(self, plan: Prepared, frame: _Frame, run: RunState) -> Widget:
+        options = plan.options
+        if plan.ticked and run.pending:
             chosen = set(run.pending)
             options = tuple(
-                Option(o.id, o.label, o.id in chosen) for o in self.options(ask.multi.options, ctx)
+                ticked if ticked.id in chosen else plain
+                for plain, ticked in zip(plan.options, plan.ticked, strict=True)
             )
-            return Widget(
-                kind,
-                options,
-                nav,
-                confirm=self.text(ctx, "common.confirm"),
-                min=ask.multi.min,
-                max=ask.multi.max,
-                step=run.step,
-            )
-        if kind == "scale" and ask and ask.scale:
-            scale = ask.scale
-            options = tuple(Option(str(n), str(n)) for n in range(scale.min, scale.max + 1))
-            return Widget(
-                kind,
-                options,
-                nav,
-                low=self.text(ctx, scale.low) if scale.low else None,
-                high=self.text(ctx, scale.high) if scale.high else None,
-                min=scale.min,
-                max=scale.max,
-                step=run.step,
-            )
-        if kind == "yesno":
-            options = (
-                Option("yes", self.text(ctx, "common.yes")),
-                Option("no", self.text(ctx, "common.no")),
-            )
-            return Widget(kind, options, nav, step=run.step)
-        if kind == "text" and ask and ask.text:
-            return Widget(kind, (), nav, min=ask.text.min, max=ask.text.max, step=run.step)
         return Widget(
-            "continue", (Option("continue", self.text(ctx, "common.continue")),), nav, step=run.step
+            plan.widget_kind,
+            options,
+            frame.nav_back if run.history else frame.nav_first,
+            plan.confirm,
+            plan.low,
+            plan.high,
+            plan.min,
+            plan.max,
+            run.step,
         )
 
     def nav(self, run: RunState, ctx: Context) -> tuple[Option, ...]:
         """Pause and stop always; back when there is a step to go back to."""
-        actions = (["back"] if run.history else []) + ["pause", "stop"]
-        return tuple(Option(a, self.text(ctx, f"common.nav.{a}")) for a in actions)
+        frame = self._frame(ctx.locale)
+        return frame.nav_back if run.history else frame.nav_first
 
     def options(self, options: Mapping[str, str], ctx: Context) -> tuple[Option, ...]:
-        return tuple(Option(oid, self.text(ctx, key)) for oid, key in options.items())
+        table = self._table(ctx.locale)
+        return tuple(Option(oid, table.get(key, key)) for oid, key in options.items())
 
     def progress(self, compiled: CompiledDialogue, run: RunState, ctx: Context) -> Progress:
         """`step n of total`: steps done plus the longest way still ahead."""
-        step = len(run.history) + 1
-        total = len(run.history) + compiled.remaining.get(run.state, 1)
-        return Progress(step, total, self.text(ctx, "common.progress", step=step, total=total))
+        plan = self.prepared(compiled, run.state, ctx)
+        return self._progress(plan, self._frame(ctx.locale), run)
+
+    def _progress(self, plan: Prepared, frame: _Frame, run: RunState) -> Progress:
+        done = len(run.history)
+        step, total = done + 1, done + plan.remaining
+        return Progress(step, total, fill(frame.progress, {"step": str(step), "total": str(total)}))
+
+    # -- answers ------------------------------------------------------------------
 
     def answer_label(self, state: State, value: Any, ctx: Context) -> str:
         """How an answer reads back to the person (labels, not option ids)."""
@@ -140,3 +226,134 @@ class Renderer:
             if key and key in answers and key not in values:
                 values[key] = self.answer_label(compiled.spec.states[name], answers[key], ctx)
         return values
+
+    def _values(
+        self,
+        compiled: CompiledDialogue,
+        names: frozenset[str],
+        answers: Mapping[str, Any],
+        ctx: Context,
+    ) -> dict[str, str]:
+        """`placeholder_values`, but only for the placeholders a text actually uses."""
+        labelled = self._labelling(compiled)
+        values: dict[str, str] = {}
+        for name in names:
+            if name == "first_name":
+                values[name] = ctx.first_name
+            elif name in answers and (state := labelled.get(name)) is not None:
+                values[name] = self.answer_label(state, answers[name], ctx)
+        return values
+
+    def _labelling(self, compiled: CompiledDialogue) -> dict[str, State]:
+        """Answer key -> the first state storing it (whose options label the answer)."""
+        key = (compiled.spec.id, compiled.version)
+        found = self._labelled.get(key)
+        if found is None:
+            found = {}
+            for state in compiled.spec.states.values():
+                if state.store and state.store != "first_name":
+                    found.setdefault(state.store, state)
+            self._labelled[key] = found
+        return found
+
+    # -- the caches ---------------------------------------------------------------
+
+    def prepared(self, compiled: CompiledDialogue, state: str, ctx: Context) -> Prepared:
+        """The person-independent plan of `state` in the person's locale (built once)."""
+        code = self._code(ctx.locale)
+        key = (compiled.spec.id, compiled.version, state, code)
+        plan = self._prepared.get(key)
+        if plan is None:
+            plan = self._prepare(compiled, state, code)
+            self._prepared[key] = plan
+        return plan
+
+    def _frame(self, locale: str) -> _Frame:
+        code = self._code(locale)
+        frame = self._frames.get(code)
+        if frame is None:
+            table = self._table(code)
+
+            def nav(actions: tuple[str, ...]) -> tuple[Option, ...]:
+                keys = [(a, f"common.nav.{a}") for a in actions]
+                return tuple(Option(a, table.get(k, k)) for a, k in keys)
+
+            frame = _Frame(
+                table.get("common.card", "common.card"),
+                table.get("common.progress", "common.progress"),
+                nav(("pause", "stop")),
+                nav(("back", "pause", "stop")),
+            )
+            self._frames[code] = frame
+        return frame
+
+    def _prepare(self, compiled: CompiledDialogue, name: str, code: str) -> Prepared:
+        state = compiled.spec.states[name]
+        table = self._table(code)
+
+        def get(key: str) -> str:
+            return table.get(key, key)
+
+        pieces: list[Piece] = []
+        for key in state.says:
+            text = get(key)
+            names = frozenset(placeholders(text)) or _NO_NAMES
+            pieces.append(Piece("say", text, None, names, None if names else Reply(text, "say")))
+        if state.card:
+            body, title = get(f"{state.card}.body"), get(f"{state.card}.title")
+            names = frozenset(placeholders(body) | placeholders(title)) or _NO_NAMES
+            ready = None
+            if not names:
+                ready = self._card(body, title, {}, Context(code))
+            pieces.append(Piece("card", body, title, names, ready))
+        kind = state.input_kind
+        ask = state.ask
+        options: tuple[Option, ...] = ()
+        ticked: tuple[Option, ...] = ()
+        confirm = low = high = None
+        low_n: int | None = None
+        high_n: int | None = None
+        ids: tuple[str, ...] = ()
+        labels: tuple[str, ...] = ()
+        shown = kind or "continue"
+        if shown == "choice" and ask and ask.choice:
+            options = tuple(Option(oid, get(k)) for oid, k in ask.choice.options.items())
+            ids, labels = tuple(ask.choice.options), tuple(o.label for o in options)
+        elif shown == "multi" and ask and ask.multi:
+            options = tuple(Option(oid, get(k)) for oid, k in ask.multi.options.items())
+            ticked = tuple(Option(o.id, o.label, True) for o in options)
+            confirm = get("common.confirm")
+            low_n, high_n = ask.multi.min, ask.multi.max
+        elif shown == "scale" and ask and ask.scale:
+            scale = ask.scale
+            options = tuple(Option(str(n), str(n)) for n in range(scale.min, scale.max + 1))
+            low = get(scale.low) if scale.low else None
+            high = get(scale.high) if scale.high else None
+            low_n, high_n = scale.min, scale.max
+        elif shown == "yesno":
+            options = (Option("yes", get("common.yes")), Option("no", get("common.no")))
+            ids, labels = ("yes", "no"), (options[0].label, options[1].label)
+        elif shown == "text" and ask and ask.text:
+            low_n, high_n = ask.text.min, ask.text.max
+        else:
+            shown = "continue"
+            options = (Option("continue", get("common.continue")),)
+        every = frozenset().union(*(p.names for p in pieces)) if pieces else _NO_NAMES
+        return Prepared(
+            state=state,
+            input_kind=kind,
+            end=state.end,
+            pieces=tuple(pieces),
+            names=every,
+            widget_kind=shown,
+            options=options,
+            ticked=ticked,
+            confirm=confirm,
+            low=low,
+            high=high,
+            min=low_n,
+            max=high_n,
+            option_ids=ids,
+            option_labels=labels,
+            remaining=compiled.remaining.get(name, 1),
+        )
