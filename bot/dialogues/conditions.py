@@ -22,32 +22,35 @@ def holds(condition: Condition, answers: Mapping[str, Any]) -> bool:
 
 
 def _compare(compare: Compare, present: bool, value: Any) -> bool:
-    """All operators given must hold; a missing answer only satisfies `answered: false`."""
+    """All operators given must hold; a missing answer only satisfies `answered: false`.
+
+    Checked one by one, stopping at the first that fails: this runs on every
+    branching step, so it builds no lists or closures.
+    """
     if compare.answered is not None and compare.answered != present:
         return False
     if not present:
         return compare.answered is False or _only_answered(compare)
-    checks: list[bool] = []
-    if compare.eq is not None:
-        checks.append(value == compare.eq)
-    if compare.ne is not None:
-        checks.append(value != compare.ne)
-    if compare.in_ is not None:
-        checks.append(value in compare.in_)
-    if compare.not_in is not None:
-        checks.append(value not in compare.not_in)
-    if compare.contains is not None:
-        checks.append(isinstance(value, list) and compare.contains in value)
-    number = value if isinstance(value, int | float) and not isinstance(value, bool) else None
-    for bound, test in (
-        (compare.lt, lambda b: number < b),
-        (compare.lte, lambda b: number <= b),
-        (compare.gt, lambda b: number > b),
-        (compare.gte, lambda b: number >= b),
-    ):
-        if bound is not None:
-            checks.append(number is not None and test(bound))
-    return all(checks)
+    if compare.eq is not None and value != compare.eq:
+        return False
+    if compare.ne is not None and value == compare.ne:
+        return False
+    if compare.in_ is not None and value not in compare.in_:
+        return False
+    if compare.not_in is not None and value in compare.not_in:
+        return False
+    if compare.contains is not None and not (isinstance(value, list) and compare.contains in value):
+        return False
+    if compare.lt is None and compare.lte is None and compare.gt is None and compare.gte is None:
+        return True
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return False  # a bound only holds for a number
+    return (
+        (compare.lt is None or value < compare.lt)
+        and (compare.lte is None or value <= compare.lte)
+        and (compare.gt is None or value > compare.gt)
+        and (compare.gte is None or value >= compare.gte)
+    )
 
 
 def _only_answered(compare: Compare) -> bool:

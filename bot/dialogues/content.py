@@ -55,6 +55,27 @@ def fill(text: str, values: dict[str, str]) -> str:
     return PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), text)
 
 
+def split(text: str) -> tuple[str, ...]:
+    """A text cut at its placeholders: literal, name, literal, ..., literal.
+
+    For a text filled again and again (the engine renders the same few hundred
+    texts for everybody): cut it once, then `fill_split` it, at half the cost
+    of `fill`'s regular expression.
+    """
+    return tuple(PLACEHOLDER.split(text))
+
+
+def fill_split(parts: tuple[str, ...], values: dict[str, str]) -> str:
+    """`fill` for a text cut by `split`: the same result, unknown placeholders kept."""
+    if len(parts) == 1:
+        return parts[0]
+    out = list(parts)
+    for i in range(1, len(out), 2):
+        name = out[i]
+        out[i] = values.get(name, "{" + name + "}")
+    return "".join(out)
+
+
 def available_locales(content_dir: Path) -> list[str]:
     """Locale codes that have a folder under the content directory."""
     if not content_dir.is_dir():

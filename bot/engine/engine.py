@@ -34,6 +34,8 @@ from bot.engine.types import (
 )
 from bot.privacy.detect import find_identifying
 
+_NON_WORD = re.compile(r"[^\w]+")
+_SMALL_INT = re.compile(r"[+-]?\d{1,3}")
 _CONTINUE_WORDS = frozenset({"", "ok", "oké", "oke", "verder", "door", "next", "continue", "1"})
 
 
@@ -71,7 +73,7 @@ class Engine:
         compiled = self.dialogue(run.dialogue_id)
         run, notices = self._migrate(compiled, run, ctx)
         ended = compiled.spec.states[run.state].end
-        run = replace(run, status="finished" if ended else "active")
+        run = _changed(run, status="finished" if ended else "active")
         status = "relocated" if notices else "resumed"
         return self._show(compiled, run, ctx, status, notices)
 
@@ -96,11 +98,11 @@ class Engine:
             moved, notices = self._migrate(compiled, run, ctx)
             if notices:
                 return self._show(
-                    compiled, replace(moved, status="active"), ctx, "relocated", notices
+                    compiled, _changed(moved, status="active"), ctx, "relocated", notices
                 )
             run = moved
         if run.status == "paused":
-            run = replace(run, status="active")
+            run = _changed(run, status="active")
         if isinstance(given, Nav):
             return self._navigate(compiled, run, given, ctx)
         plan = self.render.prepared(compiled, run.state, ctx)
@@ -132,8 +134,10 @@ class Engine:
         `pending`) to recognise that, never the text itself.
         """
         findings = find_identifying(text)
+        if not findings:
+            return None
         mark = _fingerprint(run, text)
-        if not findings or run.pending == (mark,):
+        if run.pending == (mark,):
             return None
         kinds = ", ".join(
             self.render.text(ctx, f"common.identifying.{k}")
@@ -146,7 +150,7 @@ class Engine:
             widget=question.widget,
             progress=question.progress,
         )
-        return Outcome("flagged", replace(run, pending=(mark,)), (reply,))
+        return Outcome("flagged", _changed(run, pending=(mark,)), (reply,))
 
     # -- internals --------------------------------------------------------------
 
@@ -161,24 +165,21 @@ class Engine:
             answers[state.store] = value
             answer = Answer(state.store, run.state, kind or "continue", value)
         if kind in ("choice", "multi", "yesno", "scale"):
-            echo = self.render.text(
-                ctx, "common.echo", answer=self.render.answer_label(state, value, ctx)
-            )
+            echo = self.render.echo(plan, value, ctx)
         choice = value if kind in ("choice", "yesno") else None
         target = compiled.advance(run.state, answers, choice)
         if target is None:  # cannot happen in a validated dialogue; stay put, say so
             return self._reject(compiled, run, ctx, "common.reprompt.choice", count=0)
-        moved = replace(
+        end = compiled.spec.states[target].end
+        moved = _changed(
             run,
             state=target,
             answers=answers,
             history=(*run.history, run.state),
             pending=(),
             step=run.step + 1,
+            status="finished" if end else run.status,
         )
-        end = compiled.spec.states[target].end
-        if end:
-            moved = replace(moved, status="finished")
         return self._show(
             compiled, moved, ctx, "finished" if end else "advanced", [], answer=answer, echo=echo
         )
@@ -197,7 +198,7 @@ class Engine:
             if spec.max is not None and len(chosen) > spec.max:
                 return self._reject(compiled, run, ctx, "common.reprompt.multi_max", max=spec.max)
             pending = tuple(i for i in ids if i in chosen)
-            moved = replace(run, pending=pending, step=run.step + 1)
+            moved = _changed(run, pending=pending, step=run.step + 1)
             return Outcome("toggled", moved, (self.render.question(compiled, moved, ctx),))
         if isinstance(given, Say) and _norm(given.text) in ("", _norm(plan.confirm or "")):
             given = Confirm()  # typing the confirm label (or nothing): confirm what is ticked
@@ -272,12 +273,12 @@ class Engine:
         self, compiled: CompiledDialogue, run: RunState, nav: Nav, ctx: Context
     ) -> Outcome:
         if nav.action == "pause":
-            paused = replace(run, status="paused", step=run.step + 1)
+            paused = _changed(run, status="paused", step=run.step + 1)
             return Outcome(
                 "paused", paused, (Reply(self.render.text(ctx, "common.notice.paused"), "notice"),)
             )
         if nav.action == "stop":
-            stopped = replace(run, status="stopped", step=run.step + 1)
+            stopped = _changed(run, status="stopped", step=run.step + 1)
             return Outcome(
                 "stopped",
                 stopped,
@@ -297,7 +298,7 @@ class Engine:
         )
         answers = {k: v for k, v in run.answers.items() if k not in forget}
         pending = _previous_selection(compiled.spec.states[previous], answers)
-        moved = replace(
+        moved = _changed(
             run,
             state=previous,
             history=run.history[:-1],
@@ -322,10 +323,10 @@ class Engine:
         history = tuple(s for s in run.history if s in states and not states[s].end)
         if run.state in states:
             pending = tuple(p for p in run.pending if _is_option(states[run.state], p))
-            return replace(run, version=compiled.version, history=history, pending=pending), []
+            return _changed(run, version=compiled.version, history=history, pending=pending), []
         target = history[-1] if history else compiled.spec.start
         history = history[:-1] if history else ()
-        moved = replace(
+        moved = _changed(
             run,
             version=compiled.version,
             state=target,
@@ -361,6 +362,11 @@ class Engine:
         )
 
 
+def _changed(run: RunState, **changes: Any) -> RunState:
+    """`dataclasses.replace` for a RunState, at half its cost (it runs on every input)."""
+    return RunState(**{**vars(run), **changes})
+
+
 class _Rejection:
     """Why an input did not fit: a content key and its placeholder values."""
 
@@ -377,12 +383,12 @@ def _fingerprint(run: RunState, text: str) -> str:
 
 def _norm(text: str) -> str:
     """Lowercase letters and digits only, so 'Ja!' and '✅ Klaar' match their labels."""
-    return re.sub(r"[^\w]+", " ", text.casefold()).strip()
+    return _NON_WORD.sub(" ", text.casefold()).strip()
 
 
 def _parse_int(raw: str) -> int | None:
     text = raw.strip()
-    return int(text) if re.fullmatch(r"[+-]?\d{1,3}", text) else None
+    return int(text) if _SMALL_INT.fullmatch(text) else None
 
 
 def _parse_one(

@@ -19,7 +19,7 @@ from typing import Any
 
 from bot.dialogues.catalog import Catalog
 from bot.dialogues.compile import CompiledDialogue
-from bot.dialogues.content import fill, placeholders
+from bot.dialogues.content import fill_split, placeholders, split
 from bot.dialogues.model import State
 from bot.engine.types import Context, Option, Progress, Reply, RunState, Widget
 
@@ -42,6 +42,16 @@ class Piece:
 
 
 @dataclass(frozen=True, slots=True)
+class _Frame:
+    """Per locale: the common texts every state uses."""
+
+    card: str
+    progress: str
+    nav_first: tuple[Option, ...]  # no way back yet
+    nav_back: tuple[Option, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Prepared:
     """All of one state in one locale that does not depend on the person."""
 
@@ -61,16 +71,12 @@ class Prepared:
     option_ids: tuple[str, ...]  # choice and yesno: what a Pick may name
     option_labels: tuple[str, ...]  # and how each reads, for typed answers
     remaining: int  # the longest way ahead from here, for the progress
-
-
-@dataclass(frozen=True, slots=True)
-class _Frame:
-    """Per locale: the common texts every state uses."""
-
-    card: str
-    progress: str
-    nav_first: tuple[Option, ...]  # no way back yet
-    nav_back: tuple[Option, ...]
+    frame: _Frame  # the locale's common texts
+    echoes: dict[Any, str]  # choice, yesno, scale: each possible answer read back
+    # Progress per number of steps done; filled as people pass, up to the
+    # dialogue's number of states (only a loop could go further: not kept).
+    progress: dict[int, Progress]
+    most_done: int
 
 
 class Renderer:
@@ -88,6 +94,7 @@ class Renderer:
         self._frames: dict[str, _Frame] = {}
         self._prepared: dict[tuple[str, str, str, str], Prepared] = {}
         self._labelled: dict[tuple[str, str], dict[str, State]] = {}
+        self._splits: dict[str, tuple[str, ...]] = {}  # catalog text -> its `split`
 
     # -- texts -----------------------------------------------------------------
 
@@ -100,12 +107,19 @@ class Renderer:
         """The locale code caches are keyed by: unknown codes share the default's entry."""
         return locale if locale in self._texts else self.catalog.default_locale
 
+    def _fill(self, text: str, values: dict[str, str]) -> str:
+        """`fill`, cutting each text at its placeholders only once (texts come from the catalog)."""
+        parts = self._splits.get(text)
+        if parts is None:
+            parts = self._splits[text] = split(text)
+        return fill_split(parts, values)
+
     def text(self, ctx: Context, key: str, **values: object) -> str:
         """A common or dialogue text with placeholders filled."""
         raw = self._table(ctx.locale).get(key, key)
         if not values or "{" not in raw:
             return raw  # filling with nothing changes nothing: unknown placeholders stay
-        return fill(raw, {k: str(v) for k, v in values.items()})
+        return self._fill(raw, {k: str(v) for k, v in values.items()})
 
     # -- whole states ------------------------------------------------------------
 
@@ -116,7 +130,7 @@ class Renderer:
         replies = [self._piece(piece, values, ctx) for piece in plan.pieces]
         if plan.end:
             return replies
-        replies.append(self._with_widget(plan, replies.pop(), run, ctx))
+        replies.append(self._with_widget(plan, replies.pop(), run))
         return replies
 
     def question(self, compiled: CompiledDialogue, run: RunState, ctx: Context) -> Reply:
@@ -125,24 +139,19 @@ class Renderer:
         piece = plan.pieces[-1]
         values = self._values(compiled, piece.names, run.answers, ctx) if piece.names else None
         last = self._piece(piece, values, ctx)
-        return last if plan.end else self._with_widget(plan, last, run, ctx)
+        return last if plan.end else self._with_widget(plan, last, run)
 
     def _piece(self, piece: Piece, values: dict[str, str] | None, ctx: Context) -> Reply:
         if piece.ready is not None:
             return piece.ready
         assert values is not None
         if piece.kind == "say":
-            return Reply(fill(piece.text, values), "say")
+            return Reply(self._fill(piece.text, values), "say")
         return self._card(piece.text, piece.title or "", values, ctx)
 
-    def _with_widget(self, plan: Prepared, last: Reply, run: RunState, ctx: Context) -> Reply:
-        frame = self._frame(ctx.locale)
+    def _with_widget(self, plan: Prepared, last: Reply, run: RunState) -> Reply:
         return Reply(
-            last.text,
-            last.kind,
-            last.title,
-            self._widget(plan, frame, run),
-            self._progress(plan, frame, run),
+            last.text, last.kind, last.title, self._widget(plan, run), self._progress(plan, run)
         )
 
     def card(self, key: str, ctx: Context, values: Mapping[str, str]) -> Reply:
@@ -152,17 +161,19 @@ class Renderer:
         return self._card(table.get(body, body), table.get(title, title), dict(values), ctx)
 
     def _card(self, body: str, title: str, values: dict[str, str], ctx: Context) -> Reply:
-        shown = fill(title, values)
-        return Reply(fill(body, values), "card", title=self.text(ctx, "common.card", title=shown))
+        shown = self._fill(title, values)
+        return Reply(
+            self._fill(body, values), "card", title=self.text(ctx, "common.card", title=shown)
+        )
 
     # -- widgets ------------------------------------------------------------------
 
     def widget(self, compiled: CompiledDialogue, run: RunState, ctx: Context) -> Widget:
         """The input of the current state, with navigation."""
         plan = self.prepared(compiled, run.state, ctx)
-        return self._widget(plan, self._frame(ctx.locale), run)
+        return self._widget(plan, run)
 
-    def _widget(self, plan: Prepared, frame: _Frame, run: RunState) -> Widget:
+    def _widget(self, plan: Prepared, run: RunState) -> Widget:
         options = plan.options
         if plan.ticked and run.pending:
             chosen = set(run.pending)
@@ -173,7 +184,7 @@ class Renderer:
         return Widget(
             plan.widget_kind,
             options,
-            frame.nav_back if run.history else frame.nav_first,
+            plan.frame.nav_back if run.history else plan.frame.nav_first,
             plan.confirm,
             plan.low,
             plan.high,
@@ -194,14 +205,28 @@ class Renderer:
     def progress(self, compiled: CompiledDialogue, run: RunState, ctx: Context) -> Progress:
         """`step n of total`: steps done plus the longest way still ahead."""
         plan = self.prepared(compiled, run.state, ctx)
-        return self._progress(plan, self._frame(ctx.locale), run)
+        return self._progress(plan, run)
 
-    def _progress(self, plan: Prepared, frame: _Frame, run: RunState) -> Progress:
+    def _progress(self, plan: Prepared, run: RunState) -> Progress:
         done = len(run.history)
-        step, total = done + 1, done + plan.remaining
-        return Progress(step, total, fill(frame.progress, {"step": str(step), "total": str(total)}))
+        found = plan.progress.get(done)
+        if found is None:
+            step, total = done + 1, done + plan.remaining
+            label = self._fill(plan.frame.progress, {"step": str(step), "total": str(total)})
+            found = Progress(step, total, label)
+            if done <= plan.most_done:
+                plan.progress[done] = found
+        return found
 
     # -- answers ------------------------------------------------------------------
+
+    def echo(self, plan: Prepared, value: Any, ctx: Context) -> str:
+        """`common.echo` with the answer as it reads back (the line that confirms it)."""
+        if not isinstance(value, list):  # a multi answer is a list: too many to keep
+            found = plan.echoes.get(value)
+            if found is not None:
+                return found
+        return self.text(ctx, "common.echo", answer=self.answer_label(plan.state, value, ctx))
 
     def answer_label(self, state: State, value: Any, ctx: Context) -> str:
         """How an answer reads back to the person (labels, not option ids)."""
@@ -290,6 +315,7 @@ class Renderer:
     def _prepare(self, compiled: CompiledDialogue, name: str, code: str) -> Prepared:
         state = compiled.spec.states[name]
         table = self._table(code)
+        ctx = Context(code)  # nobody in particular: what is prepared here is nobody's
 
         def get(key: str) -> str:
             return table.get(key, key)
@@ -304,7 +330,7 @@ class Renderer:
             names = frozenset(placeholders(body) | placeholders(title)) or _NO_NAMES
             ready = None
             if not names:
-                ready = self._card(body, title, {}, Context(code))
+                ready = self._card(body, title, {}, ctx)
             pieces.append(Piece("card", body, title, names, ready))
         kind = state.input_kind
         ask = state.ask
@@ -339,6 +365,15 @@ class Renderer:
             shown = "continue"
             options = (Option("continue", get("common.continue")),)
         every = frozenset().union(*(p.names for p in pieces)) if pieces else _NO_NAMES
+        answers: list[Any] = []
+        if kind in ("choice", "yesno"):
+            answers = list(ids)
+        elif kind == "scale" and low_n is not None and high_n is not None:
+            answers = list(range(low_n, high_n + 1))
+        echoes = {
+            value: self.text(ctx, "common.echo", answer=self.answer_label(state, value, ctx))
+            for value in answers
+        }
         return Prepared(
             state=state,
             input_kind=kind,
@@ -356,4 +391,8 @@ class Renderer:
             option_ids=ids,
             option_labels=labels,
             remaining=compiled.remaining.get(name, 1),
+            frame=self._frame(code),
+            echoes=echoes,
+            progress={},
+            most_done=len(compiled.spec.states),
         )
