@@ -124,3 +124,26 @@ def test_typed_answers_are_read_in_the_persons_locale(catalog: Catalog) -> None:
     assert engine.handle(at_rol, Say("Wijkagent"), NL).status == "advanced"
     assert engine.handle(at_rol, Say("Community officer"), EN).status == "advanced"
     assert engine.handle(at_rol, Say("Community officer"), NL).status == "rejected"
+
+
+def test_progress_is_kept_per_steps_done_not_per_state(catalog: Catalog) -> None:
+    """`verhaal` comes after four steps, or five by way of `steun`: each sees their own count."""
+    engine = Engine(catalog)
+    direct = walk(engine, "oefening", [*TO_GEVOEL, "7"], NL).last
+    detour = walk(engine, "oefening", [*TO_GEVOEL, "2", "ja"], NL).last
+    assert direct.run.state == detour.run.state == "verhaal"
+    shown = [o.replies[-1].progress for o in (direct, detour, direct)]
+    assert [(p.step, p.total) for p in shown if p] == [(5, 5), (6, 6), (5, 5)]
+    assert [p.label for p in shown if p] == ["stap 5 van 5", "stap 6 van 6", "stap 5 van 5"]
+
+
+def test_echoes_read_back_each_persons_own_answer(catalog: Catalog) -> None:
+    engine = Engine(catalog)
+    at_gevoel = walk(engine, "oefening", TO_GEVOEL, NL).run
+    echoes = [engine.handle(at_gevoel, Say(str(n)), ctx).echo for n, ctx in ((7, NL), (2, EN))]
+    assert echoes[0] is not None
+    assert echoes[1] is not None
+    assert "7" in echoes[0]
+    assert "2" in echoes[1]
+    assert echoes[0] == fill(engine.catalog.text("nl", "common.echo"), {"answer": "7"})
+    assert echoes[1] == fill(engine.catalog.text("en", "common.echo"), {"answer": "2"})
