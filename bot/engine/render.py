@@ -45,7 +45,6 @@ class Piece:
 class _Frame:
     """Per locale: the common texts every state uses."""
 
-    card: str
     progress: str
     nav_first: tuple[Option, ...]  # no way back yet
     nav_back: tuple[Option, ...]
@@ -304,7 +303,6 @@ class Renderer:
                 return tuple(Option(a, table.get(k, k)) for a, k in keys)
 
             frame = _Frame(
-                table.get("common.card", "common.card"),
                 table.get("common.progress", "common.progress"),
                 nav(("pause", "stop")),
                 nav(("back", "pause", "stop")),
