@@ -37,7 +37,7 @@ async def _seed_people(app: Any, count: int) -> list[tuple[Any, int]]:
     now = datetime.now(UTC)
     version = app.engine.dialogue("drijfveren").version
 
-    async def work(session: Any) -> list[Any]:
+    def work(session: Any) -> list[Any]:
         rows = [
             {
                 "channel": "telegram",
@@ -52,8 +52,8 @@ async def _seed_people(app: Any, count: int) -> list[tuple[Any, int]]:
             for i in range(count)
         ]
         for start in range(0, len(rows), 5000):
-            await session.execute(insert(Person), rows[start : start + 5000])
-        people = (await session.execute(select(Person).order_by(Person.id))).scalars().all()
+            session.execute(insert(Person), rows[start : start + 5000])
+        people = (session.execute(select(Person).order_by(Person.id))).scalars().all()
         runs = [
             {
                 "person_id": p.id,
@@ -70,8 +70,8 @@ async def _seed_people(app: Any, count: int) -> list[tuple[Any, int]]:
             for p in people
         ]
         for start in range(0, len(runs), 5000):
-            await session.execute(insert(Run), runs[start : start + 5000])
-        found = await session.execute(select(Run.person_id, Run.id))
+            session.execute(insert(Run), runs[start : start + 5000])
+        found = session.execute(select(Run.person_id, Run.id))
         run_ids = dict(found.all())
         return [(who_of(p), run_ids[p.id]) for p in people]
 
@@ -154,8 +154,8 @@ async def _count_runs(app: Any) -> int:
 
     from bot.store.models import Run
 
-    async def work(session: Any) -> int:
+    def work(session: Any) -> int:
         query = select(func.count()).select_from(Run).where(Run.state == "waarom")
-        return int(await session.scalar(query) or 0)
+        return int(session.scalar(query) or 0)
 
     return await app.db.read(work)

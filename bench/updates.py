@@ -151,14 +151,14 @@ async def full_bot(people: int) -> AsyncIterator[Harness]:
         app = await build(settings, migrate=False, engine=shared_engine())
         now = datetime.now(UTC)
 
-        async def seed(session: Any) -> None:
+        def seed(session: Any) -> None:
             repo = Repository(session)
-            await repo.add_organisation("Bench")
-            group = await repo.add_group("Bench", "Jongerenwerk")
+            repo.add_organisation("Bench")
+            group = repo.add_group("Bench", "Jongerenwerk")
             rows = person_rows(users, now)
-            await session.execute(insert(Person), rows)
-            ids = (await session.execute(select(Person.id))).scalars().all()
-            await session.execute(
+            session.execute(insert(Person), rows)
+            ids = session.execute(select(Person.id)).scalars().all()
+            session.execute(
                 insert(Membership),
                 [
                     {
@@ -192,11 +192,11 @@ async def check_full(harness: Harness) -> bool:
 
     app = harness.extra["app"]
 
-    async def work(session: Any) -> tuple[int, int]:
-        finished = await session.scalar(
+    def work(session: Any) -> tuple[int, int]:
+        finished = session.scalar(
             select(func.count()).select_from(Run).where(Run.status == "finished")
         )
-        answers = await session.scalar(select(func.count()).select_from(AnswerRow))
+        answers = session.scalar(select(func.count()).select_from(AnswerRow))
         return finished, answers
 
     finished, answers = await app.db.read(work)

@@ -19,8 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import Session, aliased
 
 from bot.clock import Clock, SystemClock
 from bot.store.db import Database
@@ -54,8 +53,8 @@ class AuditView:
     detail: str | None
 
 
-async def record_in(
-    session: AsyncSession,
+def record_in(
+    session: Session,
     at: datetime,
     actor_id: int | None,
     action: str,
@@ -73,7 +72,7 @@ async def record_in(
     if not action or len(action) > ACTION_MAX:
         raise ValueError(f"audit action must be 1 to {ACTION_MAX} characters")
     if organisation_id is None and group_id is not None:
-        group = await session.get(Group, group_id)
+        group = session.get(Group, group_id)
         organisation_id = group.organisation_id if group is not None else None
     session.add(
         AuditEntry(
@@ -86,11 +85,11 @@ async def record_in(
             detail=detail[:DETAIL_MAX] if detail else None,
         )
     )
-    await session.flush()
+    session.flush()
 
 
-async def record_export_in(
-    session: AsyncSession,
+def record_export_in(
+    session: Session,
     at: datetime,
     actor_id: int | None,
     rows: Iterable[ExportRow],
@@ -103,8 +102,8 @@ async def record_export_in(
     if not names:
         return
     query = select(Organisation.id).where(Organisation.name.in_(names)).order_by(Organisation.id)
-    for organisation_id in (await session.execute(query)).scalars():
-        await record_in(session, at, actor_id, EXPORT, organisation_id, detail=detail)
+    for organisation_id in session.execute(query).scalars():
+        record_in(session, at, actor_id, EXPORT, organisation_id, detail=detail)
 
 
 class Audit:
@@ -126,8 +125,8 @@ class Audit:
         """Record an act in a transaction of its own (for callers with no
         transaction to join, such as an export written after the data was read)."""
 
-        async def work(session: AsyncSession) -> None:
-            await record_in(
+        def work(session: Session) -> None:
+            record_in(
                 session,
                 self.clock.now(),
                 actor_id,
@@ -175,12 +174,12 @@ class Audit:
             .limit(limit)
         )
 
-        async def work(session: AsyncSession) -> list[AuditView]:
-            if not (await session.execute(select(coordinates))).scalar():
+        def work(session: Session) -> list[AuditView]:
+            if not session.execute(select(coordinates)).scalar():
                 raise AccessDenied(
                     f"person {viewer_id} is not a coordinator of organisation {organisation_id}"
                 )
-            rows = (await session.execute(query)).all()
+            rows = session.execute(query).all()
             return [
                 AuditView(
                     entry.id,

@@ -10,12 +10,15 @@ import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.dialogues.problems import InvalidDialogues
 from bot.settings import Settings, SettingsError, load_settings
 from bot.store.db import StoreError
 from bot.store.repo import NotFound
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 EXIT_INVALID = 1
 EXIT_ERROR = 2
@@ -243,10 +246,10 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 
 def cmd_org_add(args: argparse.Namespace) -> int:
     async def work(app: Any) -> int:
-        async def add(session: Any) -> Any:
+        def add(session: Session) -> Any:
             from bot.store.repo import Repository
 
-            return await Repository(session).add_organisation(args.name)
+            return Repository(session).add_organisation(args.name)
 
         org = await _unique(app.db.write(add), f"organisation '{args.name}' already exists")
         print(f"organisation {org.id}: {org.name}")
@@ -257,10 +260,10 @@ def cmd_org_add(args: argparse.Namespace) -> int:
 
 def cmd_group_add(args: argparse.Namespace) -> int:
     async def work(app: Any) -> int:
-        async def add(session: Any) -> Any:
+        def add(session: Session) -> Any:
             from bot.store.repo import Repository
 
-            return await Repository(session).add_group(args.org, args.name)
+            return Repository(session).add_group(args.org, args.name)
 
         group = await _unique(
             app.db.write(add), f"group '{args.name}' already exists in '{args.org}'"
@@ -275,11 +278,11 @@ def cmd_invite(args: argparse.Namespace) -> int:
     async def work(app: Any) -> int:
         from bot.store.repo import Repository
 
-        async def create(session: Any) -> Any:
+        def create(session: Session) -> Any:
             repo = Repository(session)
-            group = await repo.group(args.group)
+            group = repo.group(args.group)
             expires = datetime.now(UTC) + timedelta(days=args.days)
-            return await repo.create_invite(group.id, args.role, expires, args.uses)
+            return repo.create_invite(group.id, args.role, expires, args.uses)
 
         invite = await app.db.write(create)
         bot_name = args.bot or await _bot_username(app.settings)
@@ -358,11 +361,11 @@ def cmd_export(args: argparse.Namespace) -> int:
     async def work(app: Any) -> int:
         from bot.store.repo import Repository
 
-        async def rows(session: Any) -> Any:
+        def rows(session: Session) -> Any:
             from bot.audit import record_export_in
 
-            found = await Repository(session, app.cipher).export_rows()
-            await record_export_in(session, app.clock.now(), None, found, f"cli {args.format}")
+            found = Repository(session, app.cipher).export_rows()
+            record_export_in(session, app.clock.now(), None, found, f"cli {args.format}")
             return found
 
         found = await app.db.write(rows)  # may create the pseudonym salt once

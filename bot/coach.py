@@ -10,11 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from bot.engine import Context, Engine, Input, Outcome
+from bot.store import direct
 from bot.store.crypto import PLAIN, TextCipher
 from bot.store.db import Database
+from bot.store.direct import Direct, PersonRow, RunRow
 from bot.store.models import Person, Run
 from bot.store.repo import Repository
 
@@ -78,10 +80,8 @@ class Coach:
     ) -> Who:
         """The person behind a channel identity, created on first contact."""
 
-        async def work(session: AsyncSession) -> Who:
-            person = await Repository(session).ensure_person(
-                channel, external_id, first_name, locale
-            )
+        def work(session: Session) -> Who:
+            person = Repository(session).ensure_person(channel, external_id, first_name, locale)
             return who_of(person)
 
         return await self.db.write(work)
@@ -96,43 +96,43 @@ class Coach:
         """
         self.engine.dialogue(dialogue_id)  # unknown ids fail before any write
 
-        async def work(session: AsyncSession) -> Turn:
-            repo = Repository(session, self.cipher)
-            person = await repo.person(who.id, lock=True)
-            if once is not None and not await repo.mark_handled(once):
+        def work(tx: Direct) -> Turn:
+            person = direct.person(tx, who.id, lock=True)
+            if person is None:  # erased since the update came in
+                return Turn(None, None)
+            if once is not None and not direct.mark_handled(tx, once):
                 return DUPLICATE
             ctx = who_of(person).context
-            existing = await repo.open_run(person.id, dialogue_id)
-            await self._pause_others(repo, person.id, keep=existing.id if existing else None)
+            existing = direct.open_run(tx, person.id, dialogue_id)
+            direct.pause_others(tx, person.id, keep=existing.id if existing else None)
             if existing is not None:
-                outcome = self.engine.resume(await repo.run_state(existing), ctx)
-                await repo.save_run(existing, outcome.run)
-                existing.push_id = existing.push_id or push_id
+                outcome = self.engine.resume(direct.run_state(tx, existing, self.cipher), ctx)
+                direct.save_run(tx, existing, outcome.run, push_id=push_id)
                 return Turn(existing.id, outcome)
             outcome = self.engine.start(dialogue_id, ctx)
-            row = await repo.create_run(person.id, outcome.run)
-            row.push_id = push_id
-            return Turn(row.id, outcome)
+            return Turn(direct.create_run(tx, person.id, outcome.run, push_id), outcome)
 
-        return await self.db.write(work)
+        return await self.db.write_direct(work)
 
     async def resume(self, who: Who, run_id: int, once: int | None = None) -> Turn:
         """Show a run's current step again (after a pause, a restart or a menu choice)."""
 
-        async def work(session: AsyncSession) -> Turn:
-            repo = Repository(session, self.cipher)
-            person = await repo.person(who.id, lock=True)
-            if once is not None and not await repo.mark_handled(once):
+        def work(tx: Direct) -> Turn:
+            person = direct.person(tx, who.id, lock=True)
+            if person is None:
+                return Turn(None, None)
+            if once is not None and not direct.mark_handled(tx, once):
                 return DUPLICATE
-            row = await repo.run(run_id)
+            row = direct.run_by_id(tx, run_id)
             if row is None or row.person_id != person.id or row.status not in ("active", "paused"):
                 return Turn(None, None)
-            await self._pause_others(repo, person.id, keep=row.id)
-            outcome = self.engine.resume(await repo.run_state(row), who_of(person).context)
-            await repo.save_run(row, outcome.run)
+            direct.pause_others(tx, person.id, keep=row.id)
+            state = direct.run_state(tx, row, self.cipher)
+            outcome = self.engine.resume(state, who_of(person).context)
+            direct.save_run(tx, row, outcome.run)
             return Turn(row.id, outcome)
 
-        return await self.db.write(work)
+        return await self.db.write_direct(work)
 
     async def handle(
         self,
@@ -148,30 +148,32 @@ class Coach:
         redelivered update has no second effect.
         """
 
-        async def work(session: AsyncSession) -> Turn:
-            repo = Repository(session, self.cipher)
-            person = await repo.person(who.id, lock=True)
-            if once is not None and not await repo.mark_handled(once):
+        def work(tx: Direct) -> Turn:
+            person = direct.person(tx, who.id, lock=True)
+            if person is None:  # erased since the update came in
+                return Turn(None, None)
+            if once is not None and not direct.mark_handled(tx, once):
                 return DUPLICATE
-            row = await self._target(repo, person.id, run_id)
+            row = _target(tx, person.id, run_id)
             if row is None:
                 return Turn(None, None)
-            state = await repo.run_state(row)
+            state = direct.run_state(tx, row, self.cipher)
             outcome = self.engine.handle(state, given, who_of(person).context, step)
             if outcome.changed:
                 if outcome.answer is not None:
-                    await repo.put_answer(row, outcome.answer)
-                await repo.forget_answers(row.id, outcome.forget)
-                await repo.save_run(row, outcome.run)
+                    direct.put_answer(tx, row, outcome.answer, self.cipher)
+                direct.forget_answers(tx, row.id, outcome.forget)
+                direct.save_run(tx, row, outcome.run)
             return Turn(row.id, outcome)
 
-        return await self.db.write(work)
+        # The hot path: every answer passes here, so it runs on driver statements.
+        return await self.db.write_direct(work)
 
     async def exercises(self, who: Who) -> list[Exercise]:
         """Every dialogue with the person's status in it, for menus."""
 
-        async def work(session: AsyncSession) -> list[Exercise]:
-            runs = await Repository(session).runs_of(who.id)
+        def work(session: Session) -> list[Exercise]:
+            runs = Repository(session).runs_of(who.id)
             return [self._exercise(did, runs, who) for did in self.engine.dialogues]
 
         return await self.db.read(work)
@@ -195,20 +197,18 @@ class Coach:
             open_runs[-1].id if open_runs else None,
         )
 
-    async def _target(self, repo: Repository, person_id: int, run_id: int | None) -> Run | None:
-        if run_id is not None:
-            row = await repo.run(run_id)
-            return row if row is not None and row.person_id == person_id else None
-        row = await repo.open_run(person_id)
-        return row if row is not None and row.status == "active" else None
 
-    async def _pause_others(self, repo: Repository, person_id: int, keep: int | None) -> None:
-        for row in await repo.runs_of(person_id):
-            if row.id != keep and row.status == "active":
-                row.status = "paused"
+def _target(tx: Direct, person_id: int, run_id: int | None) -> RunRow | None:
+    """The run an input is for: the one its button names (if it is theirs), else
+    their active run (a paused run takes no typed answers until resumed)."""
+    if run_id is not None:
+        row = direct.run_by_id(tx, run_id)
+        return row if row is not None and row.person_id == person_id else None
+    row = direct.open_run(tx, person_id)
+    return row if row is not None and row.status == "active" else None
 
 
-def who_of(person: Person) -> Who:
+def who_of(person: Person | PersonRow) -> Who:
     """The channel-facing view of a person row."""
     return Who(
         person.id,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from bot.store.db import Database
 from bot.store.models import Draft, HandledUpdate, utcnow
@@ -28,15 +28,15 @@ class Drafts:
         self.db = db
 
     async def get(self, person_id: int) -> Task | None:
-        async def work(session: AsyncSession) -> Task | None:
-            row = await session.get(Draft, person_id)
+        def work(session: Session) -> Task | None:
+            row = session.get(Draft, person_id)
             return Task(row.kind, dict(row.data or {})) if row else None
 
         return await self.db.read(work)
 
     async def put(self, person_id: int, kind: str, data: dict[str, Any]) -> None:
-        async def work(session: AsyncSession) -> None:
-            row = await session.get(Draft, person_id)
+        def work(session: Session) -> None:
+            row = session.get(Draft, person_id)
             if row is None:
                 session.add(Draft(person_id=person_id, kind=kind, data=data))
             else:
@@ -45,18 +45,18 @@ class Drafts:
         await self.db.write(work)
 
     async def clear(self, person_id: int) -> None:
-        async def work(session: AsyncSession) -> None:
-            row = await session.get(Draft, person_id)
+        def work(session: Session) -> None:
+            row = session.get(Draft, person_id)
             if row is not None:
-                await session.delete(row)
+                session.delete(row)
 
         await self.db.write(work)
 
     async def first_time(self, update_id: int) -> bool:
         """Record an update id; False if it was handled before (at most once)."""
 
-        async def work(session: AsyncSession) -> bool:
-            if await session.get(HandledUpdate, update_id) is not None:
+        def work(session: Session) -> bool:
+            if session.get(HandledUpdate, update_id) is not None:
                 return False
             session.add(HandledUpdate(update_id=update_id))
             return True

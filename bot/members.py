@@ -11,12 +11,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from bot.audit import ROLE_ADDED, record_in
 from bot.clock import Clock, SystemClock
 from bot.coach import Who, who_of
+from bot.store import direct
 from bot.store.db import Database
+from bot.store.direct import Direct
 from bot.store.models import Group, Invite
 from bot.store.repo import Repository
 
@@ -29,6 +31,20 @@ class InviteCheck:
     status: InviteStatus
     group: str | None = None
     role: str | None = None
+
+
+@dataclass(frozen=True)
+class Visit:
+    """What a channel needs at the start of an update, read in one query.
+
+    `prompt` is the message carrying the person's current keyboard (to clear it
+    when the conversation moves on); `drafting` says typed text belongs to a
+    chat task in progress (a trainer composing a push), not to an exercise.
+    """
+
+    who: Who
+    prompt: int | None
+    drafting: bool
 
 
 @dataclass(frozen=True)
@@ -60,19 +76,31 @@ class Members:
     async def find(self, channel: str, external_id: str) -> Who | None:
         """A person who consented, or None (never creates anyone)."""
 
-        async def work(session: AsyncSession) -> Who | None:
-            person = await Repository(session).person_by_external(channel, external_id)
+        def work(session: Session) -> Who | None:
+            person = Repository(session).person_by_external(channel, external_id)
             if person is None or person.consented_at is None:
                 return None
             return who_of(person)
 
         return await self.db.read(work)
 
+    async def visit(self, channel: str, external_id: str) -> Visit | None:
+        """`find` plus the prompt and whether a task is in progress, in one read:
+        every update starts here, so it is kept to a single statement."""
+
+        def work(tx: Direct) -> Visit | None:
+            return direct.visit(tx, channel, external_id)
+
+        found = await self.db.read_direct(work)
+        if found is None or found.person.consented_at is None:
+            return None
+        return Visit(who_of(found.person), found.prompt, found.drafting)
+
     async def check_invite(self, code: str) -> InviteCheck:
         """Read-only look at an invite, shown before consent."""
 
-        async def work(session: AsyncSession) -> InviteCheck:
-            found = await Repository(session).invite(code)
+        def work(session: Session) -> InviteCheck:
+            found = Repository(session).invite(code)
             invite, group = found if found else (None, None)
             status = invite_status(invite, self.clock.now())
             if status != "ok" or invite is None or group is None:
@@ -97,28 +125,28 @@ class Members:
         whoever made the invite decided the role.
         """
 
-        async def work(session: AsyncSession) -> Joined:
+        def work(session: Session) -> Joined:
             repo = Repository(session)
-            if once is not None and not await repo.mark_handled(once):
+            if once is not None and not repo.mark_handled(once):
                 return Joined("already_member", duplicate=True)
-            found = await repo.invite(code)
+            found = repo.invite(code)
             invite, group = found if found else (None, None)
             status = invite_status(invite, self.clock.now())
             if status != "ok" or invite is None or group is None:
                 return Joined(status)
-            await repo.lock_identity(channel, external_id)  # a double tap on two workers
-            person = await repo.person_by_external(channel, external_id)
+            repo.lock_identity(channel, external_id)  # a double tap on two workers
+            person = repo.person_by_external(channel, external_id)
             new_person = person is None or person.consented_at is None
-            person = await repo.ensure_person(channel, external_id, first_name, locale)
+            person = repo.ensure_person(channel, external_id, first_name, locale)
             if person.consented_at is None:
                 person.consented_at = self.clock.now()
             person.active = True
             name = _group_name(group)
-            if await repo.membership(person.id, group.id) is not None:
+            if repo.membership(person.id, group.id) is not None:
                 return Joined("already_member", who_of(person), name)
-            await repo.add_membership(person.id, group.id, invite.role)
+            repo.add_membership(person.id, group.id, invite.role)
             invite.uses += 1
-            await record_in(
+            record_in(
                 session,
                 self.clock.now(),
                 invite.created_by,
@@ -134,10 +162,10 @@ class Members:
     async def set_locale(self, who: Who, locale: str, once: int | None = None) -> Who | None:
         """Change the language; None when update `once` was handled before."""
 
-        async def work(session: AsyncSession) -> Who | None:
+        def work(session: Session) -> Who | None:
             repo = Repository(session)
-            person = await repo.person(who.id, lock=True)
-            if once is not None and not await repo.mark_handled(once):
+            person = repo.person(who.id, lock=True)
+            if once is not None and not repo.mark_handled(once):
                 return None
             person.locale = locale
             return who_of(person)
@@ -147,30 +175,32 @@ class Members:
     async def set_active(self, who: Who, active: bool) -> None:
         """Blocked the bot (inactive) or came back (active)."""
 
-        async def work(session: AsyncSession) -> None:
-            person = await Repository(session).person(who.id, lock=True)
+        def work(session: Session) -> None:
+            person = Repository(session).person(who.id, lock=True)
             person.active = active
 
         await self.db.write(work)
 
     async def prompt(self, who: Who) -> int | None:
-        async def work(session: AsyncSession) -> int | None:
-            return await Repository(session).prompt(who.id)
+        def work(session: Session) -> int | None:
+            return Repository(session).prompt(who.id)
 
         return await self.db.read(work)
 
     async def set_prompt(self, who: Who, message_id: int | None) -> None:
-        async def work(session: AsyncSession) -> None:
-            await Repository(session).set_prompt(who.id, message_id)
+        """Remember the message with the person's current keyboard (None: there is none)."""
 
-        await self.db.write(work)
+        def work(tx: Direct) -> None:
+            direct.set_prompt(tx, who.id, message_id)
+
+        await self.db.write_direct(work)
 
     async def groups(self, who: Who) -> list[str]:
-        async def work(session: AsyncSession) -> list[str]:
+        def work(session: Session) -> list[str]:
             repo = Repository(session)
             names = []
-            for member in await repo.memberships(who.id):
-                group = await session.get(Group, member.group_id)
+            for member in repo.memberships(who.id):
+                group = session.get(Group, member.group_id)
                 if group is not None:
                     names.append(_group_name(group))
             return names

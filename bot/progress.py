@@ -23,7 +23,7 @@ from typing import Any
 
 from PIL import Image, ImageDraw, ImageFont
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from bot.clock import AMSTERDAM
 from bot.dialogues.catalog import Catalog
@@ -73,10 +73,10 @@ class ElementTrend:
 class CheckIns:
     """The check-in query, Repository-style: runs inside the caller's transaction."""
 
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: Session) -> None:
         self.session = session
 
-    async def of_person(self, person_id: int) -> list[CheckIn]:
+    def of_person(self, person_id: int) -> list[CheckIn]:
         """Every finished check-in of this person, oldest first.
 
         Stopped and unfinished runs are left out: a check-in broken off half-way
@@ -98,7 +98,7 @@ class CheckIns:
         )
         moments: dict[int, datetime] = {}
         scores: dict[int, dict[str, int]] = {}
-        for run_id, finished, updated, key, value in (await self.session.execute(query)).all():
+        for run_id, finished, updated, key, value in (self.session.execute(query)).all():
             score = _score(value)
             if score is not None:
                 moments[run_id] = finished or updated
@@ -110,8 +110,8 @@ class CheckIns:
 async def checkins_of(db: Database, person_id: int) -> list[CheckIn]:
     """A person's finished check-ins, oldest first, in a read transaction."""
 
-    async def work(session: AsyncSession) -> list[CheckIn]:
-        return await CheckIns(session).of_person(person_id)
+    def work(session: Session) -> list[CheckIn]:
+        return CheckIns(session).of_person(person_id)
 
     return await db.read(work)
 

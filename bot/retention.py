@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from bot.clock import Clock
 from bot.store.db import Database
@@ -80,7 +80,7 @@ async def purge_all(db: Database, clock: Clock, months: int, batch: int = BATCH)
     return Purged(answers, feedback, runs)
 
 
-async def _answers_batch(session: AsyncSession, before: datetime, batch: int) -> tuple[int, int]:
+def _answers_batch(session: Session, before: datetime, batch: int) -> tuple[int, int]:
     """Up to `batch` old answers and their feedback; (answers, feedback) deleted.
 
     Feedback is deleted explicitly rather than left to ON DELETE CASCADE, so the
@@ -88,7 +88,7 @@ async def _answers_batch(session: AsyncSession, before: datetime, batch: int) ->
     """
     ids = list(
         (
-            await session.execute(
+            session.execute(
                 select(AnswerRow.id)
                 .where(AnswerRow.updated_at < before)
                 .order_by(AnswerRow.id)
@@ -98,19 +98,19 @@ async def _answers_batch(session: AsyncSession, before: datetime, batch: int) ->
     )
     if not ids:
         return 0, 0
-    gave = await session.execute(delete(Feedback).where(Feedback.answer_id.in_(ids)))
-    await session.execute(delete(AnswerRow).where(AnswerRow.id.in_(ids)))
+    gave = session.execute(delete(Feedback).where(Feedback.answer_id.in_(ids)))
+    session.execute(delete(AnswerRow).where(AnswerRow.id.in_(ids)))
     return len(ids), gave.rowcount or 0
 
 
-async def _runs_batch(session: AsyncSession, before: datetime, batch: int) -> int:
+def _runs_batch(session: Session, before: datetime, batch: int) -> int:
     """Up to `batch` runs without answers that ended, or were last touched, before
     the cut-off; the number deleted."""
     has_answers = select(AnswerRow.id).where(AnswerRow.run_id == Run.id).exists()
     # Ended runs count from when they ended; open ones from their last step.
     last_activity = func.coalesce(Run.finished_at, Run.updated_at)
     query = select(Run.id).where(~has_answers, last_activity < before).order_by(Run.id).limit(batch)
-    ids = list((await session.execute(query)).scalars())
+    ids = list(session.execute(query).scalars())
     if ids:
-        await session.execute(delete(Run).where(Run.id.in_(ids)))
+        session.execute(delete(Run).where(Run.id.in_(ids)))
     return len(ids)

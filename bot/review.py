@@ -21,10 +21,22 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, delete, func, literal, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Executable,
+    Integer,
+    Select,
+    and_,
+    bindparam,
+    delete,
+    func,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute, aliased
+from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 
 from bot.audit import MEMBER_REMOVED, VIEW_ANSWERS, record_in
 from bot.clock import Clock, SystemClock
@@ -33,6 +45,7 @@ from bot.engine import Context, Engine
 from bot.engine.engine import UnknownDialogue
 from bot.store.crypto import PLAIN, TextCipher
 from bot.store.db import Database
+from bot.store.direct import Direct
 from bot.store.models import (
     AnswerRow,
     Feedback,
@@ -180,8 +193,8 @@ class Review:
             .order_by(Organisation.name, Group.name, Group.id)
         )
 
-        async def work(session: AsyncSession) -> list[GroupInfo]:
-            rows = (await session.execute(query)).all()
+        def work(session: Session) -> list[GroupInfo]:
+            rows = session.execute(query).all()
             return [GroupInfo(gid, name, org, role, n) for gid, name, org, role, n in rows]
 
         return await self.db.read(work)
@@ -207,9 +220,9 @@ class Review:
             .where(Membership.group_id == group_id)
         )
 
-        async def work(session: AsyncSession) -> list[MemberInfo]:
-            await _require_trainer(session, viewer_id, group_id)
-            rows = (await session.execute(query)).all()
+        def work(session: Session) -> list[MemberInfo]:
+            _require_trainer(session, viewer_id, group_id)
+            rows = session.execute(query).all()
             found = [
                 MemberInfo(p.id, p.first_name or "", m.role, p.active, m.created_at)
                 for m, p in rows
@@ -230,28 +243,28 @@ class Review:
         a removed trainer cannot walk back in through a link of their own.
         """
 
-        async def work(session: AsyncSession) -> None:
-            await _require_trainer(session, viewer_id, group_id, lock=True)
+        def work(session: Session) -> None:
+            _require_trainer(session, viewer_id, group_id, lock=True)
             if person_id == viewer_id:
                 raise AccessDenied("a trainer cannot remove themselves")
-            member = await Repository(session).membership(person_id, group_id)
+            member = Repository(session).membership(person_id, group_id)
             if member is None:
                 raise Gone(f"person {person_id} is not a member of group {group_id}")
             if member.role == COORDINATOR:
                 raise AccessDenied("a trainer cannot remove a coordinator")
-            await session.execute(
+            session.execute(
                 delete(Membership).where(
                     Membership.id == member.id,
                     # Belt and braces: the delete itself only fires for a trainer.
                     Membership.group_id.in_(_trained_groups(viewer_id)),
                 )
             )
-            await session.execute(
+            session.execute(
                 update(Invite)
                 .where(Invite.group_id == group_id, Invite.created_by == person_id)
                 .values(revoked=True)
             )
-            await record_in(
+            record_in(
                 session,
                 self.clock.now(),
                 viewer_id,
@@ -286,11 +299,11 @@ class Review:
         if max_uses is not None and max_uses < 1:
             raise ValueError("max_uses must be at least 1")
 
-        async def work(session: AsyncSession) -> str:
-            await _require_trainer(session, viewer_id, group_id)
+        def work(session: Session) -> str:
+            _require_trainer(session, viewer_id, group_id)
             if role not in TRAINER_GRANTS:
                 raise AccessDenied("a trainer cannot create coordinator invites")
-            invite = await Repository(session).create_invite(
+            invite = Repository(session).create_invite(
                 group_id, role, expires_at, max_uses, created_by=viewer_id
             )
             return invite.code
@@ -300,8 +313,8 @@ class Review:
     async def is_trainer(self, person_id: int) -> bool:
         """Whether the person trains any group (to offer the trainer commands at all)."""
 
-        async def work(session: AsyncSession) -> bool:
-            found = await session.execute(select(_trained_groups(person_id).exists()))
+        def work(session: Session) -> bool:
+            found = session.execute(select(_trained_groups(person_id).exists()))
             return bool(found.scalar())
 
         return await self.db.read(work)
@@ -319,12 +332,12 @@ class Review:
         no answers are shown without a trace.
         """
 
-        async def work(session: AsyncSession) -> list[RunView]:
+        def work(session: Session) -> list[RunView]:
             if viewer_id != person_id:
-                if not await _trains_person(session, viewer_id, person_id):
+                if not _trains_person(session, viewer_id, person_id):
                     raise AccessDenied(f"person {viewer_id} may not review person {person_id}")
-                for group_id in await _shared_groups(session, viewer_id, person_id):
-                    await record_in(
+                for group_id in _shared_groups(session, viewer_id, person_id):
+                    record_in(
                         session,
                         self.clock.now(),
                         viewer_id,
@@ -338,8 +351,8 @@ class Review:
             )
             if dialogue_id is not None:
                 query = query.where(Run.dialogue_id == dialogue_id)
-            runs = (await session.execute(query.order_by(Run.id.desc()))).scalars().all()
-            answers = await self._answers(session, viewer_id, [r.id for r in runs], locale)
+            runs = (session.execute(query.order_by(Run.id.desc()))).scalars().all()
+            answers = self._answers(session, viewer_id, [r.id for r in runs], locale)
             return [
                 RunView(
                     run.id,
@@ -367,12 +380,12 @@ class Review:
         look is written to the audit log in the same transaction.
         """
 
-        async def work(session: AsyncSession) -> dict[int, list[AnswerView]]:
-            push = await session.get(Push, push_id)
+        def work(session: Session) -> dict[int, list[AnswerView]]:
+            push = session.get(Push, push_id)
             if push is None:
                 raise Gone(f"push {push_id}")
-            await _require_trainer(session, viewer_id, push.group_id)
-            await record_in(
+            _require_trainer(session, viewer_id, push.group_id)
+            record_in(
                 session,
                 self.clock.now(),
                 viewer_id,
@@ -384,16 +397,16 @@ class Review:
                 Membership.group_id == push.group_id,
                 Membership.group_id.in_(_trained_groups(viewer_id)),
             )
-            people = (await session.execute(members.order_by(Membership.person_id))).scalars()
+            people = session.execute(members.order_by(Membership.person_id)).scalars()
             result: dict[int, list[AnswerView]] = {pid: [] for pid in people}
             runs = select(Run.id, Run.person_id).where(
                 Run.push_id == push_id,
                 Run.person_id.in_(members),
                 _reviewable(viewer_id, Run.person_id),
             )
-            rows = (await session.execute(runs.order_by(Run.id))).all()
+            rows = session.execute(runs.order_by(Run.id)).all()
             owners = {row.id: row.person_id for row in rows}
-            by_run = await self._answers(session, viewer_id, list(owners), locale)
+            by_run = self._answers(session, viewer_id, list(owners), locale)
             for run_id, owner in owners.items():
                 result.setdefault(owner, []).extend(by_run.get(run_id, []))
             return result
@@ -410,17 +423,17 @@ class Review:
         if not 1 <= len(text) <= FEEDBACK_MAX:
             raise ValueError(f"feedback must be 1 to {FEEDBACK_MAX} characters")
 
-        async def work(session: AsyncSession) -> FeedbackNotice:
+        def work(session: Session) -> FeedbackNotice:
             lookup = select(AnswerRow).where(AnswerRow.id == answer_id)
             if Repository(session).postgres:
                 # Hold the answer until commit, so an erasure cannot slip in between.
                 lookup = lookup.with_for_update(read=True)
-            answer = (await session.execute(lookup)).scalar_one_or_none()
+            answer = session.execute(lookup).scalar_one_or_none()
             if answer is None:
                 raise Gone(f"answer {answer_id}")
-            if not await _trains_person(session, viewer_id, answer.person_id):
+            if not _trains_person(session, viewer_id, answer.person_id):
                 raise AccessDenied(f"person {viewer_id} may not give feedback on {answer_id}")
-            author = await session.get(Person, answer.person_id)
+            author = session.get(Person, answer.person_id)
             if author is None:  # cannot happen: answers cascade with their person
                 raise Gone(f"author of answer {answer_id}")
             sealed, encrypted = self.cipher.seal(text)
@@ -433,7 +446,7 @@ class Review:
             )
             session.add(feedback)
             try:
-                await session.flush()
+                session.flush()
             except IntegrityError as exc:  # the answer vanished after all
                 raise Gone(f"answer {answer_id}") from exc
             return FeedbackNotice(
@@ -460,7 +473,7 @@ class Review:
         now from the chat is not picked up a second time.
         """
 
-        async def work(session: AsyncSession) -> list[FeedbackNotice]:
+        def work(session: Session) -> list[FeedbackNotice]:
             query = (
                 select(Feedback, AnswerRow, Person)
                 .join(AnswerRow, AnswerRow.id == Feedback.answer_id)
@@ -485,7 +498,7 @@ class Review:
                     self._shown(answer, author.locale),
                     self.cipher.open(feedback.text, feedback.encrypted),
                 )
-                for feedback, answer, author in (await session.execute(query)).all()
+                for feedback, answer, author in session.execute(query).all()
             ]
 
         return await self.db.read(work)
@@ -497,8 +510,8 @@ class Review:
         its answer) has nothing left to mark, which is not an error for the sender.
         """
 
-        async def work(session: AsyncSession) -> None:
-            await session.execute(
+        def work(session: Session) -> None:
+            session.execute(
                 update(Feedback)
                 .where(Feedback.id == feedback_id, Feedback.delivered_at.is_(None))
                 .values(delivered_at=self.clock.now())
@@ -521,56 +534,44 @@ class Review:
         values are read, never free text, names or ids.
         """
 
-        async def work(session: AsyncSession) -> dict[str, dict[str, int]] | None:
-            run = await session.get(Run, run_id)
-            if run is None or run.person_id != person_id or run.status != "finished":
+        def work(tx: Direct) -> tuple[Any, list[tuple[Any, ...]]] | None:
+            run = tx.first(_finished_run, run_id=run_id)
+            if run is None or run[0] != person_id or run[1] != "finished":
                 raise AccessDenied(f"run {run_id} is not a finished run of person {person_id}")
-            compiled = self._dialogue(run.dialogue_id)
-            if compiled is None:
+            _, _, dialogue_id, from_push, show_group, push_group = run
+            if from_push is not None and show_group is False:
                 return None
-            keys = _choice_keys(compiled)
-            if not keys:
-                return None
-            mine, peer = aliased(Membership), aliased(Membership)
-            own = select(mine.group_id).where(mine.person_id == person_id)
-            if run.push_id is not None:
-                push = await session.get(Push, run.push_id)
-                if push is not None and not push.show_group:
-                    return None
-                if push is not None:
-                    own = own.where(mine.group_id == push.group_id)
-            peers = select(peer.person_id).where(peer.group_id.in_(own))
-            query = (
-                select(AnswerRow.person_id, AnswerRow.key, AnswerRow.value, Run.id)
-                .join(Run, Run.id == AnswerRow.run_id)
-                .where(
-                    Run.dialogue_id == run.dialogue_id,
-                    Run.status == "finished",
-                    Run.person_id.in_(peers),
-                    AnswerRow.key.in_(keys),
-                    AnswerRow.kind.in_(CHOICE_KINDS),
-                )
+            group = push_group if from_push is not None else None
+            return dialogue_id, tx.rows(
+                _peer_choices, person_id=person_id, group_id=group, dialogue=dialogue_id
             )
-            rows = (await session.execute(query)).all()
-            latest: dict[tuple[int, str], tuple[int, Any]] = {}
-            for pid, key, value, rid in rows:
-                seen = latest.get((pid, key))
-                if seen is None or rid > seen[0]:
-                    latest[(pid, key)] = (rid, value)
-            result: dict[str, dict[str, int]] = {}
-            for key, state in keys.items():
-                values = [v for (_, k), (_, v) in latest.items() if k == key]
-                if len(values) < MIN_GROUP:
-                    continue
-                result[key] = self._distribution(compiled, state, values, locale)
-            return result or None
 
-        return await self.db.read(work)
+        # Every finished exercise asks this, so it runs on driver statements.
+        found = await self.db.read_direct(work)
+        if found is None:
+            return None
+        dialogue_id, rows = found
+        compiled = self._dialogue(dialogue_id)
+        keys = _choice_keys(compiled) if compiled is not None else {}
+        if compiled is None or not keys:
+            return None
+        latest: dict[tuple[int, str], tuple[int, Any]] = {}
+        for pid, key, value, rid in rows:
+            seen = latest.get((pid, key))
+            if key in keys and (seen is None or rid > seen[0]):
+                latest[(pid, key)] = (rid, value)
+        result: dict[str, dict[str, int]] = {}
+        for key, state in keys.items():
+            values = [v for (_, k), (_, v) in latest.items() if k == key]
+            if len(values) < MIN_GROUP:
+                continue
+            result[key] = self._distribution(compiled, state, values, locale)
+        return result or None
 
     # -- internals ---------------------------------------------------------------------
 
-    async def _answers(
-        self, session: AsyncSession, viewer_id: int, run_ids: Sequence[int], locale: str
+    def _answers(
+        self, session: Session, viewer_id: int, run_ids: Sequence[int], locale: str
     ) -> dict[int, list[AnswerView]]:
         """Answers of these runs with their feedback, per run, in answering order.
 
@@ -584,8 +585,8 @@ class Review:
             .where(AnswerRow.run_id.in_(run_ids), _reviewable(viewer_id, AnswerRow.person_id))
             .order_by(AnswerRow.run_id, AnswerRow.created_at, AnswerRow.id)
         )
-        rows = (await session.execute(query)).scalars().all()
-        feedback = await _feedback_of(session, [row.id for row in rows], self.cipher)
+        rows = session.execute(query).scalars().all()
+        feedback = _feedback_of(session, [row.id for row in rows], self.cipher)
         result: dict[int, list[AnswerView]] = {}
         for row in rows:
             result.setdefault(row.run_id, []).append(
@@ -680,14 +681,12 @@ def _reviewable(viewer_id: int, person: InstrumentedAttribute[int]) -> ColumnEle
     return or_(person == viewer_id, _trains(viewer_id, person))
 
 
-async def _trains_person(session: AsyncSession, viewer_id: int, person_id: int) -> bool:
-    found = await session.execute(select(_trains(viewer_id, person_id)))
+def _trains_person(session: Session, viewer_id: int, person_id: int) -> bool:
+    found = session.execute(select(_trains(viewer_id, person_id)))
     return bool(found.scalar())
 
 
-async def _require_trainer(
-    session: AsyncSession, viewer_id: int, group_id: int, lock: bool = False
-) -> None:
+def _require_trainer(session: Session, viewer_id: int, group_id: int, lock: bool = False) -> None:
     """Gone for a group that does not exist, AccessDenied unless the viewer trains it.
 
     With `lock`, PostgreSQL holds the viewer's membership until commit, so two
@@ -695,30 +694,30 @@ async def _require_trainer(
     waits, the deadlock is retried, and the retry finds its own access gone.
     (SQLite's BEGIN IMMEDIATE already runs writes one at a time.)
     """
-    if await session.get(Group, group_id) is None:
+    if session.get(Group, group_id) is None:
         raise Gone(f"group {group_id}")
     if lock and Repository(session).postgres:
-        await session.execute(
+        session.execute(
             select(Membership.id)
             .where(Membership.person_id == viewer_id, Membership.group_id == group_id)
             .with_for_update()
         )
-    trained = await session.execute(select(literal(group_id).in_(_trained_groups(viewer_id))))
+    trained = session.execute(select(literal(group_id).in_(_trained_groups(viewer_id))))
     if not trained.scalar():
         raise AccessDenied(f"person {viewer_id} is not a trainer of group {group_id}")
 
 
-async def _shared_groups(session: AsyncSession, viewer_id: int, person_id: int) -> list[int]:
+def _shared_groups(session: Session, viewer_id: int, person_id: int) -> list[int]:
     """Groups the viewer trains that the person is a member of: the groups whose
     answers a trainer's look at this person is counted against in the audit log."""
     query = select(Membership.group_id).where(
         Membership.person_id == person_id, Membership.group_id.in_(_trained_groups(viewer_id))
     )
-    return list((await session.execute(query.order_by(Membership.group_id))).scalars())
+    return list(session.execute(query.order_by(Membership.group_id)).scalars())
 
 
-async def _feedback_of(
-    session: AsyncSession, answer_ids: Sequence[int], cipher: TextCipher
+def _feedback_of(
+    session: Session, answer_ids: Sequence[int], cipher: TextCipher
 ) -> dict[int, list[FeedbackView]]:
     """Feedback per answer, oldest first; callers pass only answers already allowed."""
     if not answer_ids:
@@ -730,7 +729,7 @@ async def _feedback_of(
         .order_by(Feedback.created_at, Feedback.id)
     )
     result: dict[int, list[FeedbackView]] = {}
-    for feedback, name in (await session.execute(query)).all():
+    for feedback, name in session.execute(query).all():
         result.setdefault(feedback.answer_id, []).append(
             FeedbackView(
                 feedback.id,
@@ -763,3 +762,33 @@ def _as_text(value: Any) -> str:
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
     return "" if value is None else str(value)
+
+
+def _finished_run(_: str) -> Executable:
+    """A run's owner and status, and the push it came from (whether it shows the group)."""
+    return (
+        select(Run.person_id, Run.status, Run.dialogue_id, Push.id, Push.show_group, Push.group_id)
+        .outerjoin(Push, Push.id == Run.push_id)
+        .where(Run.id == bindparam("run_id"))
+    )
+
+
+def _peer_choices(_: str) -> Executable:
+    """Choice answers in finished runs of one dialogue by members of the person's groups
+    (only of `group_id` when given): person, key, value and run; never free text."""
+    mine, peer = aliased(Membership), aliased(Membership)
+    group = bindparam("group_id", type_=Integer)
+    own = select(mine.group_id).where(
+        mine.person_id == bindparam("person_id"), or_(group.is_(None), mine.group_id == group)
+    )
+    peers = select(peer.person_id).where(peer.group_id.in_(own))
+    return (
+        select(AnswerRow.person_id, AnswerRow.key, AnswerRow.value, Run.id)
+        .join(Run, Run.id == AnswerRow.run_id)
+        .where(
+            Run.dialogue_id == bindparam("dialogue"),
+            Run.status == "finished",
+            Run.person_id.in_(peers),
+            or_(*(AnswerRow.kind == kind for kind in CHOICE_KINDS)),
+        )
+    )

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from bot.audit import record_in
 from bot.store.db import Database
@@ -49,8 +49,8 @@ class Rights:
     async def export(self, person_id: int) -> dict[str, Any]:
         """Everything stored about the person, as plain JSON-ready data."""
 
-        async def work(session: AsyncSession) -> dict[str, Any]:
-            person = await session.get(Person, person_id)
+        def work(session: Session) -> dict[str, Any]:
+            person = session.get(Person, person_id)
             if person is None:
                 return {}
             return {
@@ -63,14 +63,14 @@ class Rights:
                     "joined_at": _iso(person.created_at),
                     "last_seen_at": _iso(person.last_seen_at),
                 },
-                "groups": await self._groups(session, person_id),
-                "exercises": await self._runs(session, person_id),
-                "pushes_received": await self._deliveries(session, person_id),
+                "groups": self._groups(session, person_id),
+                "exercises": self._runs(session, person_id),
+                "pushes_received": self._deliveries(session, person_id),
             }
 
         return await self.db.read(work)
 
-    async def _groups(self, session: AsyncSession, person_id: int) -> list[dict[str, Any]]:
+    def _groups(self, session: Session, person_id: int) -> list[dict[str, Any]]:
         query = (
             select(Organisation.name, Group.name, Membership.role, Membership.created_at)
             .join(Group, Group.id == Membership.group_id)
@@ -80,24 +80,24 @@ class Rights:
         )
         return [
             {"organisation": org, "group": group, "role": role, "since": _iso(since)}
-            for org, group, role, since in (await session.execute(query)).all()
+            for org, group, role, since in session.execute(query).all()
         ]
 
-    async def _runs(self, session: AsyncSession, person_id: int) -> list[dict[str, Any]]:
+    def _runs(self, session: Session, person_id: int) -> list[dict[str, Any]]:
         runs = (
-            await session.execute(select(Run).where(Run.person_id == person_id).order_by(Run.id))
+            session.execute(select(Run).where(Run.person_id == person_id).order_by(Run.id))
         ).scalars()
         result = []
         for run in runs:
             answers = (
-                await session.execute(
+                session.execute(
                     select(AnswerRow).where(AnswerRow.run_id == run.id).order_by(AnswerRow.id)
                 )
             ).scalars()
             items = []
             for answer in answers:
                 feedback = (
-                    await session.execute(
+                    session.execute(
                         select(Feedback)
                         .where(Feedback.answer_id == answer.id)
                         .order_by(Feedback.id)
@@ -128,9 +128,9 @@ class Rights:
             )
         return result
 
-    async def _deliveries(self, session: AsyncSession, person_id: int) -> list[dict[str, Any]]:
+    def _deliveries(self, session: Session, person_id: int) -> list[dict[str, Any]]:
         rows = (
-            await session.execute(
+            session.execute(
                 select(Delivery).where(Delivery.person_id == person_id).order_by(Delivery.id)
             )
         ).scalars()
@@ -151,14 +151,14 @@ class Rights:
     async def leave(self, person_id: int, group_id: int) -> bool:
         """Leave one group; False when the person was not in it."""
 
-        async def work(session: AsyncSession) -> bool:
-            result = await session.execute(
+        def work(session: Session) -> bool:
+            result = session.execute(
                 delete(Membership).where(
                     Membership.person_id == person_id, Membership.group_id == group_id
                 )
             )
             if result.rowcount:
-                await record_in(
+                record_in(
                     session,
                     utcnow(),
                     person_id,
@@ -173,22 +173,22 @@ class Rights:
     async def groups(self, person_id: int) -> list[tuple[int, str]]:
         """(group id, name) of the person's groups, for the leave menu."""
 
-        async def work(session: AsyncSession) -> list[tuple[int, str]]:
+        def work(session: Session) -> list[tuple[int, str]]:
             query = (
                 select(Group.id, Group.name)
                 .join(Membership, Membership.group_id == Group.id)
                 .where(Membership.person_id == person_id)
                 .order_by(Group.name)
             )
-            return [(gid, name) for gid, name in (await session.execute(query)).all()]
+            return [(gid, name) for gid, name in session.execute(query).all()]
 
         return await self.db.read(work)
 
     async def erase(self, person_id: int) -> bool:
         """Forget the person and everything hanging off them."""
 
-        async def work(session: AsyncSession) -> bool:
-            result = await session.execute(delete(Person).where(Person.id == person_id))
+        def work(session: Session) -> bool:
+            result = session.execute(delete(Person).where(Person.id == person_id))
             return bool(result.rowcount)
 
         return await self.db.write(work)

@@ -76,7 +76,7 @@ async def world(app: App) -> World:
 async def make_world(app: App) -> World:
     """Everyone in one transaction."""
 
-    async def work(session: Any) -> World:
+    def work(session: Any) -> World:
         amsterdam, utrecht = Organisation(name="Amsterdam"), Organisation(name="Utrecht")
         groups = {
             "noord": Group(organisation=amsterdam, name="Noord"),
@@ -90,12 +90,12 @@ async def make_world(app: App) -> World:
             for name in [*MEMBERS, "olaf"]
         }
         session.add_all([*groups.values(), *people.values()])
-        await session.flush()
+        session.flush()
         session.add_all(
             Membership(person_id=people[name].id, group_id=groups[group].id, role=role)
             for name, (group, role) in MEMBERS.items()
         )
-        await session.flush()
+        session.flush()
         return World(
             amsterdam.id,
             utrecht.id,
@@ -117,9 +117,9 @@ def review(app: App, clock: FakeClock) -> Review:
 
 
 async def all_entries(app: App) -> list[AuditEntry]:
-    async def work(session: Any) -> list[AuditEntry]:
+    def work(session: Any) -> list[AuditEntry]:
         query = select(AuditEntry).order_by(AuditEntry.id)
-        return list((await session.execute(query)).scalars())
+        return list(session.execute(query).scalars())
 
     return await app.db.read(work)
 
@@ -128,13 +128,13 @@ async def add_answer(app: App, person_id: int, push_id: int | None = None) -> in
     """A finished drijfveren run with one free-text answer; the run's id."""
     compiled = app.engine.dialogue("drijfveren")
 
-    async def work(session: Any) -> int:
+    def work(session: Any) -> int:
         repo = Repository(session, app.cipher)
-        run = await repo.create_run(
+        run = repo.create_run(
             person_id, RunState("drijfveren", compiled.version, "slot", status="finished")
         )
         run.push_id = push_id
-        await repo.put_answer(run, Answer("motivatie", "waarom", "text", "Het plein gaf energie"))
+        repo.put_answer(run, Answer("motivatie", "waarom", "text", "Het plein gaf energie"))
         return run.id
 
     return await app.db.write(work)
@@ -148,10 +148,10 @@ def summary(entries: list[AuditView]) -> list[tuple[str, str, str, str, str | No
 
 
 async def test_joining_records_the_role_with_the_inviter_as_actor(app, world, audit, clock):
-    async def invites(session: Any) -> tuple[str, str]:
+    def invites(session: Any) -> tuple[str, str]:
         repo = Repository(session)
-        by_tess = await repo.create_invite(world.noord, "trainer", created_by=world.tess)
-        by_operator = await repo.create_invite(world.centrum, "coordinator")
+        by_tess = repo.create_invite(world.noord, "trainer", created_by=world.tess)
+        by_operator = repo.create_invite(world.centrum, "coordinator")
         return by_tess.code, by_operator.code
 
     tess_code, operator_code = await app.db.write(invites)
@@ -199,9 +199,9 @@ async def test_the_entry_shares_the_transaction_of_the_act(app, world, clock):
     class Boom(Exception):
         pass
 
-    async def work(session: Any) -> None:
-        await record_in(session, clock.now(), world.tess, MEMBER_REMOVED, group_id=world.noord)
-        await session.execute(delete(Membership).where(Membership.person_id == world.anna))
+    def work(session: Any) -> None:
+        record_in(session, clock.now(), world.tess, MEMBER_REMOVED, group_id=world.noord)
+        session.execute(delete(Membership).where(Membership.person_id == world.anna))
         raise Boom
 
     with pytest.raises(Boom):
@@ -231,7 +231,7 @@ async def test_a_trainer_viewing_answers_is_recorded_the_person_themselves_is_no
 
 
 async def test_a_trainer_of_two_shared_groups_leaves_an_entry_for_each(app, world, audit, review):
-    async def also(session: Any) -> None:
+    def also(session: Any) -> None:
         session.add(Membership(person_id=world.tess, group_id=world.zuid, role="trainer"))
         session.add(Membership(person_id=world.anna, group_id=world.zuid, role="professional"))
 
@@ -244,7 +244,7 @@ async def test_a_trainer_of_two_shared_groups_leaves_an_entry_for_each(app, worl
 
 
 async def test_looking_at_a_push_is_recorded(app, world, audit, review):
-    async def push(session: Any) -> int:
+    def push(session: Any) -> int:
         row = Push(
             group_id=world.noord,
             dialogue_id="drijfveren",
@@ -254,7 +254,7 @@ async def test_looking_at_a_push_is_recorded(app, world, audit, review):
             status="sent",
         )
         session.add(row)
-        await session.flush()
+        session.flush()
         return row.id
 
     push_id = await app.db.write(push)
@@ -300,8 +300,8 @@ async def test_entries_newest_first_limited_and_kept_after_erasure(app, world, a
     with pytest.raises(ValueError, match="action"):
         await audit.record(world.tess, "")
 
-    async def erase(session: Any) -> None:  # Anna uses her right to be forgotten
-        await session.execute(delete(Person).where(Person.id == world.anna))
+    def erase(session: Any) -> None:  # Anna uses her right to be forgotten
+        session.execute(delete(Person).where(Person.id == world.anna))
 
     await app.db.write(erase)
     after = await audit.entries(world.cora, world.amsterdam)

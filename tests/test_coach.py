@@ -27,11 +27,11 @@ EXPECTED = {
 
 
 async def stored_answers(app, who) -> dict:
-    async def work(session):
+    def work(session):
         repo = Repository(session)
-        runs = await repo.runs_of(who.id)
+        runs = repo.runs_of(who.id)
         assert len(runs) == 1, "a restart must not start a second run"
-        return runs[0].status, await repo.answers_of(runs[0].id)
+        return runs[0].status, repo.answers_of(runs[0].id)
 
     return await app.db.read(work)
 
@@ -79,10 +79,10 @@ async def test_rejected_input_changes_nothing(app):
     turn = await app.coach.handle(who, Say("kort"))
     assert turn.outcome.status == "rejected"
 
-    async def state(session):
+    def state(session):
         repo = Repository(session)
-        row = await repo.open_run(who.id)
-        return row.state, row.step, await repo.answers_of(row.id)
+        row = repo.open_run(who.id)
+        return row.state, row.step, repo.answers_of(row.id)
 
     assert await app.db.read(state) == ("waarom", 1, {})
 
@@ -97,9 +97,9 @@ async def test_back_then_another_branch_forgets_the_abandoned_answer(app):
     turn = await app.coach.handle(who, Say("5"))  # high confidence: skips steun
     assert turn.outcome.run.state == "grens"
 
-    async def answers(session):
+    def answers(session):
         repo = Repository(session)
-        return await repo.answers_of((await repo.open_run(who.id)).id)
+        return repo.answers_of((repo.open_run(who.id)).id)
 
     stored = await app.db.read(answers)
     assert stored["zekerheid"] == 5

@@ -55,13 +55,13 @@ async def sealed(settings: Settings, shared_engine: Any) -> AsyncIterator[App]:
 async def people(app: App) -> tuple[int, int]:
     """A trainer and a professional in one group: (trainer id, professional id)."""
 
-    async def work(session: Any) -> tuple[int, int]:
+    def work(session: Any) -> tuple[int, int]:
         group = Group(organisation=Organisation(name="Amsterdam"), name="Noord")
         now = datetime.now(UTC)
         tess = Person(channel="telegram", external_id="1", first_name="Tess", consented_at=now)
         sam = Person(channel="telegram", external_id="2", first_name="Sam", consented_at=now)
         session.add_all([group, tess, sam])
-        await session.flush()
+        session.flush()
         session.add_all(
             [
                 Membership(person_id=tess.id, group_id=group.id, role="trainer"),
@@ -90,8 +90,8 @@ async def walk(app: App, person_id: int, lines: list[str]) -> int:
 async def raw(app: App, sql: str) -> list[tuple[Any, ...]]:
     """Rows straight from the database, past every model and cipher."""
 
-    async def work(session: Any) -> list[tuple[Any, ...]]:
-        return [tuple(row) for row in (await session.execute(text(sql))).all()]
+    def work(session: Any) -> list[tuple[Any, ...]]:
+        return [tuple(row) for row in session.execute(text(sql)).all()]
 
     return await app.db.read(work)
 
@@ -217,8 +217,8 @@ async def test_with_a_key_the_database_holds_no_plain_text_and_the_app_shows_it(
         assert next(a for a in pushed[0].answers if a.key == "grens").feedback[0].text == FEEDBACK
 
         # The export.
-        async def export(session: Any) -> Any:
-            return await Repository(session, again.cipher).export_rows()
+        def export(session: Any) -> Any:
+            return Repository(session, again.cipher).export_rows()
 
         exported = {row.key: row.answer for row in await again.db.write(export)}
         assert exported["motivatie"] == MOTIVATIE

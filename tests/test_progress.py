@@ -36,8 +36,8 @@ def scores(*values: int) -> dict[str, int]:
 
 
 async def person(app: Any, name: str) -> int:
-    async def work(session: Any) -> int:
-        return (await Repository(session).ensure_person("telegram", name, name, "nl")).id
+    def work(session: Any) -> int:
+        return (Repository(session).ensure_person("telegram", name, name, "nl")).id
 
     return await app.db.write(work)
 
@@ -52,7 +52,7 @@ async def stored_run(
 ) -> int:
     """A run as the coach leaves it: scale answers in `value`, the line in `text`."""
 
-    async def work(session: Any) -> int:
+    def work(session: Any) -> int:
         run = Run(
             person_id=person_id,
             dialogue_id=dialogue_id,
@@ -64,7 +64,7 @@ async def stored_run(
             finished_at=at if status == "finished" else None,
         )
         session.add(run)
-        await session.flush()
+        session.flush()
         for key, value in values.items():
             session.add(
                 AnswerRow(

@@ -188,26 +188,26 @@ class World:
 
 
 async def seed(db: Database) -> World:
-    async def work(session) -> World:
+    def work(session) -> World:
         repo = Repository(session)
-        await repo.add_organisation("Zwolle")
-        north = await repo.add_group("Zwolle", "Team Noord")
-        south = await repo.add_group("Zwolle", "Team Zuid")
-        empty = await repo.add_group("Zwolle", "Team Leeg")
+        repo.add_organisation("Zwolle")
+        north = repo.add_group("Zwolle", "Team Noord")
+        south = repo.add_group("Zwolle", "Team Zuid")
+        empty = repo.add_group("Zwolle", "Team Leeg")
 
-        async def person(external_id: str, name: str, group_id: int, role: str) -> int:
-            who = await repo.ensure_person("telegram", external_id, name, "nl")
+        def person(external_id: str, name: str, group_id: int, role: str) -> int:
+            who = repo.ensure_person("telegram", external_id, name, "nl")
             who.consented_at = START
-            await repo.add_membership(who.id, group_id, role)
+            repo.add_membership(who.id, group_id, role)
             return who.id
 
-        trainer = await person("100", "Tess", north.id, "trainer")
+        trainer = person("100", "Tess", north.id, "trainer")
         pros = [
-            await person(str(200 + i), n, north.id, "professional") for i, n in enumerate("ABC")
+            person(str(200 + i), n, north.id, "professional") for i, n in enumerate("ABC")
         ]
-        other_trainer = await person("300", "Olga", south.id, "trainer")
-        outsider = await person("301", "Omar", south.id, "professional")
-        await repo.add_membership(other_trainer, empty.id, "trainer")
+        other_trainer = person("300", "Olga", south.id, "trainer")
+        outsider = person("301", "Omar", south.id, "professional")
+        repo.add_membership(other_trainer, empty.id, "trainer")
         return World(north.id, south.id, empty.id, trainer, other_trainer, tuple(pros), outsider)
 
     return await db.write(work)
@@ -241,8 +241,8 @@ def pushes(db, clock) -> Pushes:
 
 
 async def deliveries(db: Database, push_id: int) -> dict[int, Delivery]:
-    async def work(session):
-        rows = await session.execute(select(Delivery).where(Delivery.push_id == push_id))
+    def work(session):
+        rows = session.execute(select(Delivery).where(Delivery.push_id == push_id))
         return {d.person_id: d for d in rows.scalars()}
 
     return await db.read(work)
@@ -255,9 +255,9 @@ async def push_row(db: Database, push_id: int) -> Push:
 async def add_run(
     db: Database, person_id: int, status: str, started_at: datetime, push_id: int | None
 ) -> None:
-    async def work(session):
+    def work(session):
         state = RunState(dialogue_id=DIALOGUE, version="test", state="intro", status=status)
-        run = await Repository(session).create_run(person_id, state)
+        run = Repository(session).create_run(person_id, state)
         run.push_id = push_id
         run.started_at = started_at
 
@@ -265,15 +265,15 @@ async def add_run(
 
 
 async def set_active(db: Database, person_id: int, active: bool) -> None:
-    async def work(session):
-        (await session.get(Person, person_id)).active = active
+    def work(session):
+        session.get(Person, person_id).active = active
 
     await db.write(work)
 
 
 async def leave(db: Database, person_id: int, group_id: int) -> None:
-    async def work(session):
-        await session.execute(
+    def work(session):
+        session.execute(
             delete(Membership).where(
                 Membership.person_id == person_id, Membership.group_id == group_id
             )

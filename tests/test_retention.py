@@ -45,8 +45,8 @@ def test_the_default_period_is_twelve_months():
 
 
 async def person(app: App, name: str) -> int:
-    async def work(session: Any) -> int:
-        return (await Repository(session).ensure_person("telegram", name, name, "nl")).id
+    def work(session: Any) -> int:
+        return (Repository(session).ensure_person("telegram", name, name, "nl")).id
 
     return await app.db.write(work)
 
@@ -63,21 +63,21 @@ async def add_run(
     free-text answer with `feedback` feedback messages; the run's id."""
     version = app.engine.dialogue("drijfveren").version
 
-    async def work(session: Any) -> int:
+    def work(session: Any) -> int:
         repo = Repository(session, app.cipher)
-        run = await repo.create_run(
+        run = repo.create_run(
             person_id,
             RunState("drijfveren", version, "slot", status=status),  # type: ignore[arg-type]
         )
         for key, at in answers.items():
-            await repo.put_answer(run, Answer(key, key, "text", f"antwoord {key}"))
-            await session.execute(
+            repo.put_answer(run, Answer(key, key, "text", f"antwoord {key}"))
+            session.execute(
                 update(AnswerRow)
                 .where(AnswerRow.run_id == run.id, AnswerRow.key == key)
                 .values(created_at=at, updated_at=at)
             )
             answer = (
-                await session.execute(
+                session.execute(
                     select(AnswerRow.id).where(AnswerRow.run_id == run.id, AnswerRow.key == key)
                 )
             ).scalar_one()
@@ -94,12 +94,12 @@ async def add_run(
 async def state(app: App) -> tuple[dict[int, list[str]], int]:
     """Runs left with their answer keys, and the number of feedback rows."""
 
-    async def work(session: Any) -> tuple[dict[int, list[str]], int]:
-        runs = {rid: [] for rid in (await session.execute(select(Run.id))).scalars()}
-        rows = await session.execute(select(AnswerRow.run_id, AnswerRow.key).order_by("key"))
+    def work(session: Any) -> tuple[dict[int, list[str]], int]:
+        runs = {rid: [] for rid in session.execute(select(Run.id)).scalars()}
+        rows = session.execute(select(AnswerRow.run_id, AnswerRow.key).order_by("key"))
         for rid, key in rows.all():
             runs[rid].append(key)
-        count = len((await session.execute(select(Feedback.id))).all())
+        count = len(session.execute(select(Feedback.id)).all())
         return runs, count
 
     return await app.db.read(work)
@@ -133,8 +133,8 @@ async def test_purge_deletes_old_answers_and_what_they_leave_behind(app):
     assert await purge(app.db, clock, 12) == 0  # nothing left to do: idempotent
 
     # People are not touched: only their old answers go.
-    async def people(session: Any) -> int:
-        return len((await session.execute(select(Person.id))).all())
+    def people(session: Any) -> int:
+        return len(session.execute(select(Person.id)).all())
 
     assert await app.db.read(people) == 2
 

@@ -84,7 +84,7 @@ MEMBERS = {
 async def build_world(app: App) -> World:
     """Everyone in one transaction with few round trips (this runs before every test)."""
 
-    async def work(session: Any) -> World:
+    def work(session: Any) -> World:
         amsterdam, utrecht = Organisation(name="Amsterdam"), Organisation(name="Utrecht")
         groups = {
             "noord": Group(organisation=amsterdam, name="Noord"),
@@ -103,12 +103,12 @@ async def build_world(app: App) -> World:
             for name in [*MEMBERS, "olaf"]
         }
         session.add_all([*groups.values(), *people.values()])
-        await session.flush()
+        session.flush()
         session.add_all(
             Membership(person_id=people[name].id, group_id=groups[group].id, role=role)
             for name, (group, role) in MEMBERS.items()
         )
-        await session.flush()
+        session.flush()
         return World(
             groups["noord"].id,
             groups["zuid"].id,
@@ -192,14 +192,14 @@ async def add_run(
     compiled = app.engine.dialogue(dialogue_id)
     where = {s.store: (name, s.input_kind) for name, s in compiled.spec.states.items() if s.store}
 
-    async def work(session: Any) -> int:
+    def work(session: Any) -> int:
         repo = Repository(session)
         state = RunState(dialogue_id, compiled.version, "slot", status=status)  # type: ignore[arg-type]
-        run = await repo.create_run(person_id, state)
+        run = repo.create_run(person_id, state)
         run.push_id = push_id
         for key, value in answers.items():
             name, kind = where[key]
-            await repo.put_answer(run, Answer(key, name, kind or "continue", value))
+            repo.put_answer(run, Answer(key, name, kind or "continue", value))
         return run.id
 
     return await app.db.write(work)
@@ -215,7 +215,7 @@ def zolder(choice: str, steun: str = "yes") -> dict[str, Any]:
 
 
 async def add_push(app: App, group_id: int, by: int, show_group: bool = True) -> int:
-    async def work(session: Any) -> int:
+    def work(session: Any) -> int:
         now = datetime.now(UTC)
         push = Push(
             group_id=group_id,
@@ -227,16 +227,16 @@ async def add_push(app: App, group_id: int, by: int, show_group: bool = True) ->
             status="sent",
         )
         session.add(push)
-        await session.flush()
+        session.flush()
         return push.id
 
     return await app.db.write(work)
 
 
 async def answer_id(app: App, run_id: int, key: str) -> int:
-    async def work(session: Any) -> int:
+    def work(session: Any) -> int:
         query = select(AnswerRow.id).where(AnswerRow.run_id == run_id, AnswerRow.key == key)
-        return (await session.execute(query)).scalar_one()
+        return session.execute(query).scalar_one()
 
     return await app.db.read(work)
 
@@ -349,8 +349,8 @@ async def test_invite_codes_open_the_group_with_their_role(app, review, world):
     assert kees.who is not None
     assert await review.is_trainer(kees.who.id)
 
-    async def stored(session: Any) -> Invite:
-        return (await session.execute(select(Invite).where(Invite.code == code))).scalar_one()
+    def stored(session: Any) -> Invite:
+        return (session.execute(select(Invite).where(Invite.code == code))).scalar_one()
 
     invite = await app.db.read(stored)
     assert (invite.created_by, invite.expires_at, invite.max_uses) == (world.tess, expires, 1)
@@ -485,8 +485,8 @@ async def test_feedback_reaches_the_professional_and_shows_in_review(app, review
             "Tess",
         )
 
-    async def delivered(session: Any) -> datetime | None:
-        return (await session.get(Feedback, notice.feedback_id)).delivered_at
+    def delivered(session: Any) -> datetime | None:
+        return session.get(Feedback, notice.feedback_id).delivered_at
 
     assert await app.db.read(delivered) is None
     await review.feedback_delivered(notice.feedback_id)
@@ -512,8 +512,8 @@ async def test_feedback_text_and_erased_answers(app, review, world):
         await review.add_feedback(world.tess, text, "x" * 2001)
     await review.add_feedback(world.tess, text, "x" * 2000)
 
-    async def erase(session: Any) -> None:
-        await Repository(session).forget_answers(run, ["terugblik"])
+    def erase(session: Any) -> None:
+        Repository(session).forget_answers(run, ["terugblik"])
 
     await app.db.write(erase)
     with pytest.raises(Gone):
@@ -630,8 +630,8 @@ async def test_runs_link_to_pushes_through_the_run_row(app, world):
     who = await app.coach.identify("telegram", "anna", "Anna", "en")
     turn = await app.coach.start(who, "zolder", push_id=push)
 
-    async def linked(session: Any) -> int | None:
-        return (await session.get(Run, turn.run_id)).push_id
+    def linked(session: Any) -> int | None:
+        return session.get(Run, turn.run_id).push_id
 
     assert await app.db.read(linked) == push
 
@@ -640,11 +640,11 @@ async def test_runs_of_a_dialogue_that_was_removed_stay_readable(app, review, wo
     """Old runs outlive their dialogue file: the id stands in for the title and
     stored option ids for their labels."""
 
-    async def work(session: Any) -> int:
+    def work(session: Any) -> int:
         repo = Repository(session)
-        run = await repo.create_run(world.anna, RunState("verdwenen", "old", "slot"))
-        await repo.put_answer(run, Answer("keuze", "keuze", "choice", "links"))
-        await repo.put_answer(run, Answer("waarom", "waarom", "text", "Daarom."))
+        run = repo.create_run(world.anna, RunState("verdwenen", "old", "slot"))
+        repo.put_answer(run, Answer("keuze", "keuze", "choice", "links"))
+        repo.put_answer(run, Answer("waarom", "waarom", "text", "Daarom."))
         return run.id
 
     run = await app.db.write(work)
@@ -659,8 +659,8 @@ async def test_answer_query_itself_filters_by_access(app, review, world):
     run = await add_run(app, world.anna, "zolder", zolder("benoemen"))
 
     async def fetch(viewer: int) -> set[int]:
-        async def work(session: Any) -> set[int]:
-            return set(await review._answers(session, viewer, [run], "nl"))
+        def work(session: Any) -> set[int]:
+            return set(review._answers(session, viewer, [run], "nl"))
 
         return await app.db.read(work)
 

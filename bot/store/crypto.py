@@ -22,7 +22,7 @@ from functools import partial
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from pydantic import SecretStr
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from bot.store.db import Database
 from bot.store.models import AnswerRow, Feedback
@@ -152,12 +152,12 @@ async def rotate(db: Database, cipher: TextCipher, batch: int = ROTATE_BATCH) ->
     return done
 
 
-async def _rotate_batch(
+def _rotate_batch(
     table: type[AnswerRow] | type[Feedback],
     cipher: TextCipher,
     after: int,
     batch: int,
-    session: AsyncSession,
+    session: Session,
 ) -> tuple[int, Counter[str]]:
     """One batch of rows after id `after`: the last id seen and what was done."""
     query = (
@@ -167,13 +167,13 @@ async def _rotate_batch(
         .limit(batch)
     )
     seen: Counter[str] = Counter()
-    for row_id, stored, encrypted in (await session.execute(query)).all():
+    for row_id, stored, encrypted in session.execute(query).all():
         after = row_id
         sealed = cipher.reseal(stored, encrypted)
         if sealed is None:
             seen["unchanged"] += 1
             continue
-        await session.execute(
+        session.execute(
             update(table).where(table.id == row_id).values(text=sealed[0], encrypted=sealed[1])
         )
         seen["reencrypted" if encrypted else "encrypted"] += 1

@@ -4,20 +4,34 @@ SQLite (default) runs in WAL mode with a busy timeout and foreign keys on, and
 write transactions start with BEGIN IMMEDIATE so they take the write lock up
 front instead of failing half-way (DESIGN.md, facts). PostgreSQL takes a row
 lock on the person for every write that concerns them.
+
+A transaction is a *work function* given a session. Plain (sync) work functions
+are the norm: the whole transaction runs in a worker thread on the sync driver,
+so the event loop waits for one thread hop per transaction. The async driver
+costs one hop per statement, fetch, begin and commit (about nine for a single
+SELECT, measured), which made a bot update spend most of its time waiting on
+hops. Async work functions still run on the async engine, for modules not yet
+moved over; `Database.write`/`read` accept both kinds.
 """
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
-from typing import Any, TypeVar
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, TypeVar, overload
 
-from sqlalchemy import event
+from sqlalchemy import Engine, event, text
+from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+from sqlalchemy.orm import Session
+
+from bot.store.direct import Direct
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -76,22 +90,49 @@ def configure_sqlite(sync_engine: Any, busy_timeout: float) -> None:
         connection.exec_driver_sql(f"BEGIN {mode}")
 
 
-def create_engine(url: str, busy_timeout: float = 5.0) -> AsyncEngine:
-    """An async engine for `url` with the right pragmas and pool."""
+@dataclass(frozen=True)
+class Engines:
+    """One database through both drivers (see the module docstring for why two)."""
+
+    sync: Engine
+    async_: AsyncEngine
+
+
+# Worker threads per Database: enough for the pool's connections to be in use at once.
+THREADS = 10
+
+
+def create_engine(url: str, busy_timeout: float = 5.0) -> Engines:
+    """The sync and async engines for `url`, with the right pragmas and pools."""
     target = async_url(url)
     if target.get_backend_name() == "sqlite":
+        sync = create_sync_engine(
+            sync_url(url),
+            connect_args={"timeout": busy_timeout, "check_same_thread": False},
+            pool_size=THREADS,
+        )
+        configure_sqlite(sync, busy_timeout)
         engine = create_async_engine(target, connect_args={"timeout": busy_timeout})
         configure_sqlite(engine.sync_engine, busy_timeout)
-        return engine
-    return create_async_engine(target, pool_pre_ping=True, pool_size=10, max_overflow=10)
+        return Engines(sync, engine)
+    sync = create_sync_engine(
+        sync_url(url), pool_pre_ping=True, pool_size=THREADS, max_overflow=THREADS
+    )
+    engine = create_async_engine(target, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    return Engines(sync, engine)
 
 
 def is_locked(exc: BaseException) -> bool:
-    """A lock we may wait out: SQLite busy/locked, or a PostgreSQL lock/serialization failure."""
-    if not isinstance(exc, OperationalError | DBAPIError):
+    """A lock we may wait out: SQLite busy/locked, or a PostgreSQL lock/serialization
+    failure; wrapped by SQLAlchemy or straight from the driver (bot/store/direct.py)."""
+    if isinstance(exc, DBAPIError):
+        orig: BaseException = exc.orig or exc
+    elif type(exc).__module__.startswith(("sqlite3", "psycopg")):
+        orig = exc
+    else:
         return False
-    text = str(exc.orig if isinstance(exc, DBAPIError) and exc.orig else exc).lower()
-    code = getattr(getattr(exc, "orig", None), "sqlstate", None)
+    text = str(orig).lower()
+    code = getattr(orig, "sqlstate", None)
     return (
         "database is locked" in text
         or "database is busy" in text
@@ -100,61 +141,159 @@ def is_locked(exc: BaseException) -> bool:
 
 
 class Database:
-    """Sessions and transactions over one engine, with retries on short locks."""
+    """Sessions and transactions over one database, with retries on short locks."""
 
-    def __init__(self, engine: AsyncEngine, retries: int = 4, backoff: float = 0.05) -> None:
-        self.engine = engine
+    def __init__(self, engines: Engines, retries: int = 4, backoff: float = 0.05) -> None:
+        self.engines = engines
         self.retries = retries
         self.backoff = backoff
-        self.sqlite = engine.url.get_backend_name() == "sqlite"
-        reader = engine.execution_options(sqlite_begin="DEFERRED") if self.sqlite else engine
-        self._reader = reader
+        self.sqlite = engines.sync.url.get_backend_name() == "sqlite"
+        deferred = {"sqlite_begin": "DEFERRED"} if self.sqlite else {}
+        self._sync_reader = engines.sync.execution_options(**deferred)
+        self._async_reader = engines.async_.execution_options(**deferred)
+        self._threads = ThreadPoolExecutor(THREADS, thread_name_prefix="straatwijs-db")
+        self._inline: Any = None  # SQLite: a connection for work done on the event loop
+        # SQLite takes one writer at a time. Queueing our writes on one thread keeps
+        # them off SQLite's busy handler, which sleeps in growing steps (1, 2, 5,
+        # 10 ms...) and made three concurrent updates wait far longer than they ran.
+        # Other processes (a second worker, the CLI) are still waited out by it.
+        self._writer = (
+            ThreadPoolExecutor(1, thread_name_prefix="straatwijs-db-writer")
+            if self.sqlite
+            else self._threads
+        )
 
-    async def write(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    @overload
+    async def write(self, work: Callable[[Session], T]) -> T: ...
+    @overload
+    async def write(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T: ...
+    async def write(self, work: Callable[[Any], Any]) -> Any:
         """Run `work` in one write transaction; retry it whole if the database is locked."""
-        return await self._run(self.engine, work)
+        if inspect.iscoroutinefunction(work):
+            return await self._retrying(lambda: self._in_async(self.engines.async_, work))
+        return await self._retrying(lambda: self._in_thread(self._writer, self.engines.sync, work))
 
-    async def read(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    @overload
+    async def read(self, work: Callable[[Session], T]) -> T: ...
+    @overload
+    async def read(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T: ...
+    async def read(self, work: Callable[[Any], Any]) -> Any:
         """Run `work` in a read transaction (SQLite: deferred, not holding the write lock)."""
-        return await self._run(self._reader, work)
+        if inspect.iscoroutinefunction(work):
+            return await self._retrying(lambda: self._in_async(self._async_reader, work))
+        return await self._retrying(lambda: self._in_thread(self._threads, self._sync_reader, work))
 
-    async def _run(self, bind: AsyncEngine, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-        attempt = 0
+    async def read_direct(self, work: Callable[[Direct], T]) -> T:
+        """Run `work` with driver-level statements (bot/store/direct.py) in a read
+        transaction: for the few reads every update makes."""
+        return await self._direct_anywhere(work, write=False)
+
+    async def write_direct(self, work: Callable[[Direct], T]) -> T:
+        """Run `work` with driver-level statements in one write transaction."""
+        return await self._direct_anywhere(work, write=True)
+
+    async def _direct_anywhere(self, work: Callable[[Direct], T], write: bool) -> T:
+        """On SQLite, first right here on the event loop: such a transaction takes
+        about 0.1 ms, less than handing it to a thread and back. It may not wait
+        for a lock there (busy timeout 0: the loop must never block); when another
+        writer holds the database it goes to the threads, which wait it out."""
+        if self.sqlite:
+            try:
+                return self._direct(work, write, self._inline_connection())
+            except Exception as exc:
+                if not is_locked(exc):
+                    raise
+        threads = self._writer if write else self._threads
+        return await self._retrying(lambda: self._on(threads, lambda: self._direct(work, write)))
+
+    def _inline_connection(self) -> Any:
+        if self._inline is None:
+            raw = self.engines.sync.raw_connection()
+            raw.detach()  # ours alone from now on: it never goes back to the pool
+            cursor = raw.cursor()
+            cursor.execute("PRAGMA busy_timeout=0")
+            cursor.close()
+            self._inline = raw
+        return self._inline
+
+    def _direct(self, work: Callable[[Direct], T], write: bool, raw: Any = None) -> T:
+        """One transaction on a driver connection: `raw` (kept), else one from the pool."""
+        connection = raw if raw is not None else self.engines.sync.raw_connection()
+        try:
+            cursor = connection.cursor()
+            if self.sqlite:
+                cursor.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            result = work(Direct(cursor, self.engines.sync.dialect))
+            connection.commit()
+            return result
+        except BaseException:
+            connection.rollback()
+            raise
+        finally:
+            if raw is None:
+                connection.close()
+
+    async def _on(self, threads: ThreadPoolExecutor, call: Callable[[], T]) -> T:
+        return await asyncio.get_running_loop().run_in_executor(threads, call)
+
+    async def _in_thread(
+        self, threads: ThreadPoolExecutor, bind: Engine, work: Callable[[Session], T]
+    ) -> T:
+        def transaction() -> T:
+            with Session(bind, expire_on_commit=False) as session, session.begin():
+                result = work(session)
+                if inspect.isawaitable(result):  # e.g. a lambda around an async function
+                    close = getattr(result, "close", None)
+                    if close is not None:
+                        close()
+                    raise TypeError("a sync work function returned an awaitable")
+                return result
+
+        return await asyncio.get_running_loop().run_in_executor(threads, transaction)
+
+    async def _in_async(self, bind: AsyncEngine, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        async with AsyncSession(bind, expire_on_commit=False) as session, session.begin():
+            return await work(session)
+
+    async def _retrying(self, attempt: Callable[[], Awaitable[T]]) -> T:
+        tries = 0
         while True:
             try:
-                async with AsyncSession(bind, expire_on_commit=False) as session, session.begin():
-                    return await work(session)
+                return await attempt()
             except (OperationalError, DBAPIError) as exc:
                 if not is_locked(exc):
                     raise
-                attempt += 1
-                if attempt > self.retries:
+                tries += 1
+                if tries > self.retries:
                     raise StoreBusy(
                         "the database stayed locked; another process holds it. "
                         "Try again in a moment."
                     ) from exc
-                delay = self.backoff * (2 ** (attempt - 1))
-                log.warning("database locked, retry %d/%d in %.2fs", attempt, self.retries, delay)
+                delay = self.backoff * (2 ** (tries - 1))
+                log.warning("database locked, retry %d/%d in %.2fs", tries, self.retries, delay)
                 await asyncio.sleep(delay)
-
-    @asynccontextmanager
-    async def connection(self) -> AsyncIterator[AsyncConnection]:
-        """A raw connection, for health checks."""
-        async with self.engine.connect() as conn:
-            yield conn
 
     async def ping(self) -> None:
         """Raise StoreError with a readable message if the database cannot be reached."""
-        from sqlalchemy import text
+
+        def select_one(session: Session) -> None:
+            session.execute(text("SELECT 1"))
 
         try:
-            async with self._reader.connect() as conn:
-                await conn.execute(text("SELECT 1"))
+            await self.read(select_one)
         except Exception as exc:
             raise StoreError(f"cannot reach the database: {describe(exc)}") from exc
 
     async def dispose(self) -> None:
-        await self.engine.dispose()
+        await self.engines.async_.dispose()
+        await asyncio.to_thread(self._shutdown)
+
+    def _shutdown(self) -> None:
+        if self._inline is not None:
+            self._inline.close()
+        self._writer.shutdown(wait=True)
+        self._threads.shutdown(wait=True)
+        self.engines.sync.dispose()
 
 
 def describe(exc: BaseException) -> str:

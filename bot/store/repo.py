@@ -15,17 +15,17 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from bot.engine.types import Answer, RunState
+from bot.store import direct
 from bot.store.crypto import PLAIN, TextCipher
+from bot.store.direct import Direct
 from bot.store.models import (
     ROLES,
     AnswerRow,
     ChatPrompt,
     Group,
-    HandledUpdate,
     Invite,
     Membership,
     Meta,
@@ -66,20 +66,20 @@ class Repository:
     so callers only ever see plain text (see bot/store/crypto.py).
     """
 
-    def __init__(self, session: AsyncSession, cipher: TextCipher = PLAIN) -> None:
+    def __init__(self, session: Session, cipher: TextCipher = PLAIN) -> None:
         self.session = session
         self.cipher = cipher
         self.postgres = session.bind.dialect.name == "postgresql" if session.bind else False
 
     # -- people -------------------------------------------------------------------
 
-    async def person_by_external(self, channel: str, external_id: str) -> Person | None:
-        result = await self.session.execute(
+    def person_by_external(self, channel: str, external_id: str) -> Person | None:
+        result = self.session.execute(
             select(Person).where(Person.channel == channel, Person.external_id == external_id)
         )
         return result.scalar_one_or_none()
 
-    async def lock_identity(self, channel: str, external_id: str) -> None:
+    def lock_identity(self, channel: str, external_id: str) -> None:
         """Serialise work on one channel identity across workers, also before its person
         row exists (PostgreSQL: an advisory lock held until commit; SQLite's BEGIN
         IMMEDIATE already serialises all writes). Without it, two workers creating the
@@ -87,147 +87,129 @@ class Repository:
         if self.postgres:
             digest = hashlib.blake2b(f"{channel}:{external_id}".encode(), digest_size=8).digest()
             key = int.from_bytes(digest, "big", signed=True)
-            await self.session.execute(select(func.pg_advisory_xact_lock(key)))
+            self.session.execute(select(func.pg_advisory_xact_lock(key)))
 
-    async def ensure_person(
+    def ensure_person(
         self, channel: str, external_id: str, first_name: str | None, locale: str
     ) -> Person:
         """The person for this channel identity, created on first contact."""
-        await self.lock_identity(channel, external_id)
-        person = await self.person_by_external(channel, external_id)
+        self.lock_identity(channel, external_id)
+        person = self.person_by_external(channel, external_id)
         if person is None:
             person = Person(
                 channel=channel, external_id=external_id, first_name=first_name, locale=locale
             )
             self.session.add(person)
-            await self.session.flush()
+            self.session.flush()
         person.last_seen_at = utcnow()
         return person
 
-    async def person(self, person_id: int, lock: bool = False) -> Person:
+    def person(self, person_id: int, lock: bool = False) -> Person:
         """A person by id. With `lock`, PostgreSQL holds the row until commit, which
         serialises every update of one person across workers (SQLite's BEGIN
         IMMEDIATE already serialises all writes)."""
         query = select(Person).where(Person.id == person_id)
         if lock and self.postgres:
             query = query.with_for_update()
-        person = (await self.session.execute(query)).scalar_one_or_none()
+        person = self.session.execute(query).scalar_one_or_none()
         if person is None:
             raise NotFound(f"person {person_id}")
         return person
 
     # -- runs -----------------------------------------------------------------------
 
-    async def create_run(self, person_id: int, state: RunState) -> Run:
+    def create_run(self, person_id: int, state: RunState) -> Run:
         row = Run(person_id=person_id, dialogue_id=state.dialogue_id)
         _copy_state(row, state)
         self.session.add(row)
-        await self.session.flush()
+        self.session.flush()
         return row
 
-    async def run(self, run_id: int) -> Run | None:
-        return await self.session.get(Run, run_id)
+    def run(self, run_id: int) -> Run | None:
+        return self.session.get(Run, run_id)
 
-    async def open_run(self, person_id: int, dialogue_id: str | None = None) -> Run | None:
+    def open_run(self, person_id: int, dialogue_id: str | None = None) -> Run | None:
         """The person's most recent active or paused run (of one dialogue, if given)."""
         query = select(Run).where(Run.person_id == person_id, Run.status.in_(OPEN))
         if dialogue_id is not None:
             query = query.where(Run.dialogue_id == dialogue_id)
         query = query.order_by(Run.updated_at.desc(), Run.id.desc()).limit(1)
-        return (await self.session.execute(query)).scalar_one_or_none()
+        return self.session.execute(query).scalar_one_or_none()
 
-    async def runs_of(self, person_id: int) -> Sequence[Run]:
+    def runs_of(self, person_id: int) -> Sequence[Run]:
         query = select(Run).where(Run.person_id == person_id).order_by(Run.id)
-        return (await self.session.execute(query)).scalars().all()
+        return self.session.execute(query).scalars().all()
 
-    async def run_state(self, row: Run) -> RunState:
+    def run_state(self, row: Run) -> RunState:
         """The engine's view of a stored run, with its answers."""
         return RunState(
             dialogue_id=row.dialogue_id,
             version=row.version,
             state=row.state,
-            answers=await self.answers_of(row.id),
+            answers=self.answers_of(row.id),
             history=tuple(row.history or ()),
             pending=tuple(row.pending or ()),
             status=row.status,  # type: ignore[arg-type]
             step=row.step,
         )
 
-    async def save_run(self, row: Run, state: RunState) -> None:
+    def save_run(self, row: Run, state: RunState) -> None:
         _copy_state(row, state)
-        await self.session.flush()
+        self.session.flush()
 
     # -- answers ----------------------------------------------------------------------
 
-    async def answers_of(self, run_id: int) -> dict[str, Any]:
-        rows = await self.session.execute(select(AnswerRow).where(AnswerRow.run_id == run_id))
-        return {row.key: _value(row, self.cipher) for row in rows.scalars()}
+    def answers_of(self, run_id: int) -> dict[str, Any]:
+        return direct.answers_of(Direct.of(self.session), run_id, self.cipher)
 
-    async def put_answer(self, run: Run, answer: Answer) -> None:
+    def put_answer(self, run: Run, answer: Answer) -> None:
         """Store or replace the answer under its key (going back and answering again)."""
-        existing = (
-            await self.session.execute(
-                select(AnswerRow).where(AnswerRow.run_id == run.id, AnswerRow.key == answer.key)
-            )
-        ).scalar_one_or_none()
-        row = existing or AnswerRow(
-            run_id=run.id, person_id=run.person_id, dialogue_id=run.dialogue_id, key=answer.key
-        )
-        row.state = answer.state
-        row.kind = answer.kind
-        row.text, row.encrypted = (
-            self.cipher.seal(answer.value) if answer.kind == "text" else (None, False)
-        )
-        row.value = None if answer.kind == "text" else answer.value
-        row.updated_at = utcnow()
-        if existing is None:
-            self.session.add(row)
-        await self.session.flush()
+        direct.put_answer(Direct.of(self.session), run, answer, self.cipher)
 
-    async def forget_answers(self, run_id: int, keys: Sequence[str]) -> None:
+    def forget_answers(self, run_id: int, keys: Sequence[str]) -> None:
         if keys:
-            await self.session.execute(
+            self.session.execute(
                 delete(AnswerRow).where(AnswerRow.run_id == run_id, AnswerRow.key.in_(keys))
             )
 
     # -- organisations, groups, invites ----------------------------------------------
 
-    async def add_organisation(self, name: str) -> Organisation:
+    def add_organisation(self, name: str) -> Organisation:
         org = Organisation(name=name)
         self.session.add(org)
-        await self.session.flush()
+        self.session.flush()
         return org
 
-    async def organisation(self, name: str) -> Organisation:
+    def organisation(self, name: str) -> Organisation:
         org = (
-            await self.session.execute(select(Organisation).where(Organisation.name == name))
+            self.session.execute(select(Organisation).where(Organisation.name == name))
         ).scalar_one_or_none()
         if org is None:
             raise NotFound(f"organisation '{name}'")
         return org
 
-    async def add_group(self, organisation: str, name: str) -> Group:
-        org = await self.organisation(organisation)
+    def add_group(self, organisation: str, name: str) -> Group:
+        org = self.organisation(organisation)
         group = Group(organisation_id=org.id, name=name)
         self.session.add(group)
-        await self.session.flush()
+        self.session.flush()
         return group
 
-    async def group(self, name: str, organisation: str | None = None) -> Group:
+    def group(self, name: str, organisation: str | None = None) -> Group:
         """A group by name (or `org/name`); ambiguous names need the organisation."""
         if organisation is None and "/" in name:
             organisation, name = name.split("/", 1)
         query = select(Group).where(Group.name == name)
         if organisation is not None:
             query = query.join(Organisation).where(Organisation.name == organisation)
-        groups = (await self.session.execute(query)).scalars().all()
+        groups = self.session.execute(query).scalars().all()
         if not groups:
             raise NotFound(f"group '{name}'")
         if len(groups) > 1:
             raise NotFound(f"group name '{name}' exists in several organisations; use ORG/GROUP")
         return groups[0]
 
-    async def create_invite(
+    def create_invite(
         self,
         group_id: int,
         role: str,
@@ -246,88 +228,63 @@ class Repository:
             created_by=created_by,
         )
         self.session.add(invite)
-        await self.session.flush()
+        self.session.flush()
         return invite
 
-    async def invite(self, code: str) -> tuple[Invite, Group] | None:
+    def invite(self, code: str) -> tuple[Invite, Group] | None:
         """An invite with its group, by code."""
         query = select(Invite, Group).join(Group, Group.id == Invite.group_id)
-        row = (await self.session.execute(query.where(Invite.code == code))).first()
+        row = (self.session.execute(query.where(Invite.code == code))).first()
         return (row[0], row[1]) if row else None
 
-    async def membership(self, person_id: int, group_id: int) -> Membership | None:
+    def membership(self, person_id: int, group_id: int) -> Membership | None:
         query = select(Membership).where(
             Membership.person_id == person_id, Membership.group_id == group_id
         )
-        return (await self.session.execute(query)).scalar_one_or_none()
+        return self.session.execute(query).scalar_one_or_none()
 
-    async def add_membership(self, person_id: int, group_id: int, role: str) -> Membership:
+    def add_membership(self, person_id: int, group_id: int, role: str) -> Membership:
         member = Membership(person_id=person_id, group_id=group_id, role=role)
         self.session.add(member)
-        await self.session.flush()
+        self.session.flush()
         return member
 
-    async def prompt(self, person_id: int) -> int | None:
+    def prompt(self, person_id: int) -> int | None:
         """The message id that carries the person's current keyboard, if any."""
-        row = await self.session.get(ChatPrompt, person_id)
+        row = self.session.get(ChatPrompt, person_id)
         return row.message_id if row else None
 
-    async def set_prompt(self, person_id: int, message_id: int | None) -> None:
-        """Set or clear the prompt. Two workers may do this for one person at once
-        (two updates of theirs in flight): the person's row lock orders them."""
-        if self.postgres:
-            locked = select(Person.id).where(Person.id == person_id).with_for_update()
-            if (await self.session.execute(locked)).first() is None:
-                return  # the person is gone (forgotten): nothing to point at
-        row = await self.session.get(ChatPrompt, person_id)
-        if message_id is None:
-            if row is not None:
-                await self.session.delete(row)
-            return
-        if row is None:
-            self.session.add(ChatPrompt(person_id=person_id, message_id=message_id))
-        else:
-            row.message_id = message_id
-            row.updated_at = utcnow()
-
-    async def memberships(self, person_id: int) -> Sequence[Membership]:
+    def memberships(self, person_id: int) -> Sequence[Membership]:
         query = select(Membership).where(Membership.person_id == person_id)
-        return (await self.session.execute(query)).scalars().all()
+        return self.session.execute(query).scalars().all()
 
     # -- updates --------------------------------------------------------------------------
 
-    async def mark_handled(self, update_id: int) -> bool:
+    def mark_handled(self, update_id: int) -> bool:
         """Record an update id; False when it was handled before."""
-        if await self.session.get(HandledUpdate, update_id) is not None:
-            return False
-        try:
-            async with self.session.begin_nested():
-                self.session.add(HandledUpdate(update_id=update_id))
-        except IntegrityError:
-            return False
-        return True
+        return direct.mark_handled(Direct.of(self.session), update_id)
 
     # -- pseudonyms and export ---------------------------------------------------------
 
-    async def pseudonymiser(self) -> Pseudonymiser:
+    def pseudonymiser(self) -> Pseudonymiser:
         """Keyed pseudonyms: stable within this database, meaningless outside it."""
-        salt = await self.session.get(Meta, "pseudonym_salt")
+        salt = self.session.get(Meta, "pseudonym_salt")
         if salt is None:
             salt = Meta(key="pseudonym_salt", value=secrets.token_hex(32))
             self.session.add(salt)
-            await self.session.flush()
+            self.session.flush()
         return Pseudonymiser(bytes.fromhex(salt.value))
 
-    async def export_rows(self) -> list[ExportRow]:
+    def export_rows(self) -> list[ExportRow]:
         """Every answer, pseudonymised (the operator's view)."""
-        pseudo = await self.pseudonymiser()
+        pseudo = self.pseudonymiser()
         query = (
             select(AnswerRow, Run)
             .join(Run, Run.id == AnswerRow.run_id)
             .order_by(AnswerRow.person_id, Run.id, AnswerRow.created_at, AnswerRow.id)
         )
-        rows = (await self.session.execute(query)).all()
-        groups = await self._group_names({a.person_id for a, _ in rows})
+        rows = self.session.execute(query).all()
+        groups = self._group_names({a.person_id for a, _ in rows})
         return [
             ExportRow(
                 person=pseudo(answer.person_id),
@@ -345,7 +302,7 @@ class Repository:
             for answer, run in rows
         ]
 
-    async def _group_names(self, person_ids: set[int]) -> dict[int, tuple[str, str]]:
+    def _group_names(self, person_ids: set[int]) -> dict[int, tuple[str, str]]:
         if not person_ids:
             return {}
         query = (
@@ -356,7 +313,7 @@ class Repository:
             .order_by(Organisation.name, Group.name)
         )
         found: dict[int, tuple[list[str], list[str]]] = {}
-        for person_id, org, group in (await self.session.execute(query)).all():
+        for person_id, org, group in self.session.execute(query).all():
             orgs, groups = found.setdefault(person_id, ([], []))
             if org not in orgs:
                 orgs.append(org)
@@ -389,9 +346,7 @@ def _copy_state(row: Run, state: RunState) -> None:
 
 def _value(row: AnswerRow, cipher: TextCipher) -> Any:
     """The answer as given: free text opened by the cipher, anything else as stored."""
-    if row.kind == "text":
-        return None if row.text is None else cipher.open(row.text, row.encrypted)
-    return row.value
+    return direct.opened(row.kind, row.value, row.text, row.encrypted, cipher)
 
 
 def _as_text(value: Any) -> str:

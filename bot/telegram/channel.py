@@ -36,7 +36,7 @@ from bot.coach import Coach, Turn, Who
 from bot.dialogues.catalog import Catalog
 from bot.dialogues.content import fill
 from bot.engine import Media, Say
-from bot.members import Members
+from bot.members import Members, Visit
 from bot.telegram import callbacks
 from bot.telegram.locks import KeyedLocks
 from bot.telegram.render import OutMessage, esc, messages
@@ -92,6 +92,10 @@ class TelegramChannel:
         self.locks = KeyedLocks()
         # Called after an exercise ends (e.g. to show how the group chose).
         self.on_finished: Callable[[Update, Who, int], Awaitable[None]] | None = None
+        # Typed text while a chat task is in progress (a trainer composing a push).
+        # Typed text while a chat task is in progress (a trainer composing a push);
+        # returns False when there was no task after all.
+        self.on_draft_text: Callable[[Update, Who], Awaitable[bool]] | None = None
 
     # -- wiring ---------------------------------------------------------------------------
 
@@ -153,13 +157,19 @@ class TelegramChannel:
         )
 
     async def identify(self, update: Update) -> Who | None:
+        visit = await self.visit(update)
+        return visit.who if visit else None
+
+    async def visit(self, update: Update) -> Visit | None:
+        """Who sent this update (None: not joined), with their prompt; someone who
+        had blocked the bot and writes again is reachable again."""
         user = update.effective_user
         if user is None:
             return None
-        who = await self.members.find(CHANNEL, str(user.id))
-        if who is not None and not who.active:
-            await self.members.set_active(who, True)
-        return who
+        visit = await self.members.visit(CHANNEL, str(user.id))
+        if visit is not None and not visit.who.active:
+            await self.members.set_active(visit.who, True)
+        return visit
 
     # -- commands -------------------------------------------------------------------------
 
@@ -254,9 +264,12 @@ class TelegramChannel:
         if user is None:
             return
         async with self.locks.hold(user.id):
-            who = await self.identify(update)
-            if who is None:
+            visit = await self.visit(update)
+            if visit is None:
                 await self.say(update, self.guess_locale(user), "bot.not_joined")
+                return
+            who = visit.who
+            if isinstance(given, Say) and visit.drafting and await self._draft_took(update, who):
                 return
             turn = await self.coach.handle(who, given, once=update.update_id)
             if turn.duplicate:
@@ -264,7 +277,11 @@ class TelegramChannel:
             if turn.outcome is None:
                 await self.say(update, who.locale, "bot.nothing_open")
                 return
-            await self.deliver(update, who, turn)
+            await self.deliver(update, who, turn, visit.prompt)
+
+    async def _draft_took(self, update: Update, who: Who) -> bool:
+        """Whether a chat task in progress took this typed text."""
+        return self.on_draft_text is not None and await self.on_draft_text(update, who)
 
     async def on_edited(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Edits are not re-applied: an answer counts as first sent (documented)."""
@@ -284,10 +301,11 @@ class TelegramChannel:
             if isinstance(press, callbacks.ConsentPress):
                 await self._consent(update, query, user, press)
                 return
-            who = await self.identify(update)
-            if who is None:
+            visit = await self.visit(update)
+            if visit is None:
                 await quietly(query.answer(self.text(self.guess_locale(user), "bot.not_joined")))
                 return
+            who = visit.who
             if isinstance(press, callbacks.RunPress):
                 turn = await self.coach.handle(
                     who, press.given, run_id=press.run_id, step=press.step, once=update.update_id
@@ -298,13 +316,13 @@ class TelegramChannel:
                 if turn.outcome is None:
                     await quietly(query.answer(self.text(who.locale, "common.notice.stale")))
                     return
-                await self.deliver(update, who, turn, query)
+                await self.deliver(update, who, turn, visit.prompt, query)
             elif isinstance(press, callbacks.MenuPress):
                 await quietly(query.answer())
                 html_text, keyboard = await self._menu(who, press.view)
                 await _edit(query, html_text, keyboard)
             elif isinstance(press, callbacks.OpenPress):
-                await self._open(update, query, who, press.dialogue_id)
+                await self._open(update, query, visit, press.dialogue_id)
             elif isinstance(press, callbacks.LocalePress) and press.locale in self.catalog.locales:
                 await quietly(query.answer())
                 changed = await self.members.set_locale(who, press.locale, once=update.update_id)
@@ -317,14 +335,17 @@ class TelegramChannel:
             else:
                 await quietly(query.answer(self.text(who.locale, "common.notice.stale")))
 
-    async def _open(self, update: Update, query: CallbackQuery, who: Who, dialogue_id: str) -> None:
+    async def _open(
+        self, update: Update, query: CallbackQuery, visit: Visit, dialogue_id: str
+    ) -> None:
+        who = visit.who
         if dialogue_id not in self.coach.engine.dialogues:
             await quietly(query.answer(self.text(who.locale, "common.notice.stale")))
             return
         await quietly(query.answer())
         turn = await self.coach.start(who, dialogue_id, once=update.update_id)
         if not turn.duplicate:
-            await self.deliver(update, who, turn)
+            await self.deliver(update, who, turn, visit.prompt)
 
     async def _consent(
         self, update: Update, query: CallbackQuery, user: User, press: callbacks.ConsentPress
@@ -368,9 +389,19 @@ class TelegramChannel:
     # -- delivering an outcome -----------------------------------------------------------------
 
     async def deliver(
-        self, update: Update, who: Who, turn: Turn, query: CallbackQuery | None = None
+        self,
+        update: Update,
+        who: Who,
+        turn: Turn,
+        prompt: int | None,
+        query: CallbackQuery | None = None,
     ) -> None:
-        """Show what the engine decided: edit the question, send what comes next."""
+        """Show what the engine decided: edit the question, send what comes next.
+
+        `prompt` is the message that carried the person's keyboard before this
+        update (from `visit`); its buttons go once the conversation moves on, and
+        the message with the new keyboard is stored in its place, in one write.
+        """
         outcome = turn.outcome
         if outcome is None:
             return
@@ -384,26 +415,32 @@ class TelegramChannel:
                 await edit_markup(query, question.keyboard)
                 return
             await self._close_question(query, outcome.echo)
+        current = prompt
         try:
             if outcome.status in MOVED or outcome.status in ("rejected", "flagged"):
-                await self._clear_prompt(update, who, skip=_message_id(query))
-            await self._send_replies(update, who, outcome.replies, turn.run_id)
+                if current is not None and current != _message_id(query):
+                    await self._clear_keyboard(update, current)
+                current = None
+            current = await self._send_replies(update, outcome.replies, turn.run_id) or current
             if outcome.status == "finished" and self.on_finished and turn.run_id is not None:
                 await self.on_finished(update, who, turn.run_id)
         except Forbidden:
             await self.members.set_active(who, False)
+        finally:
+            if current != prompt:
+                await self.members.set_prompt(who, current)
 
     async def _send_replies(
-        self, update: Update, who: Who, replies: Sequence[Any], run_id: int | None
-    ) -> None:
+        self, update: Update, replies: Sequence[Any], run_id: int | None
+    ) -> int | None:
+        """Send the replies; the id of the last message with a keyboard, if any."""
         prompt: int | None = None
         for reply in replies:
             for out in messages(reply, run_id):
                 sent = await self._send(update, out)
                 if sent is not None and out.has_keyboard:
                     prompt = sent.message_id
-        if prompt is not None:
-            await self.members.set_prompt(who, prompt)
+        return prompt
 
     async def _send(self, update: Update, out: OutMessage) -> Message | None:
         return await self.send_html(update, out.html, out.keyboard)
@@ -418,17 +455,14 @@ class TelegramChannel:
         else:
             await edit_markup(query, None)
 
-    async def _clear_prompt(self, update: Update, who: Who, skip: int | None) -> None:
-        prompt = await self.members.prompt(who)
+    async def _clear_keyboard(self, update: Update, message_id: int) -> None:
         chat = update.effective_chat
-        if prompt is None or chat is None:
+        if chat is None:
             return
-        if prompt != skip:
-            try:
-                await chat.get_bot().edit_message_reply_markup(chat.id, prompt, reply_markup=None)
-            except BadRequest as exc:  # already cleared, or deleted: nothing to do
-                log.debug("prompt not cleared: %s", exc.message)
-        await self.members.set_prompt(who, None)
+        try:
+            await chat.get_bot().edit_message_reply_markup(chat.id, message_id, reply_markup=None)
+        except BadRequest as exc:  # already cleared, or deleted: nothing to do
+            log.debug("prompt not cleared: %s", exc.message)
 
     # -- menus -------------------------------------------------------------------------------
 

@@ -16,17 +16,16 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import (
     Application,
-    ApplicationHandlerStop,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
-    MessageHandler,
     filters,
 )
 
 from bot.clock import AMSTERDAM, Clock
 from bot.coach import Who
 from bot.drafts import Drafts
+from bot.members import Visit
 from bot.pushes import PushError, Pushes, PushSummary, parse_when
 from bot.review import AccessDenied, Gone, Review
 from bot.settings import Settings
@@ -62,6 +61,7 @@ class TrainerChannel:
         self.drafts = drafts
         self.clock = clock
         channel.on_finished = self.show_group_choices
+        channel.on_draft_text = self.on_draft_text
 
     def register(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         """Add handlers; call before TelegramChannel.register so these match first."""
@@ -72,8 +72,6 @@ class TrainerChannel:
         )
         application.add_handler(CommandHandler("dashboard", self.on_dashboard, filters=private))
         application.add_handler(CallbackQueryHandler(self.on_callback, pattern=PATTERN))
-        typed = filters.UpdateType.MESSAGE & private & filters.TEXT & ~filters.COMMAND
-        application.add_handler(MessageHandler(typed, self.on_draft_text), group=-1)
 
     # -- helpers -----------------------------------------------------------------------------
 
@@ -212,17 +210,18 @@ class TrainerChannel:
             if not await self.drafts.first_time(update.update_id):
                 await quietly(query.answer())
                 return
-            who = await self.channel.identify(update)
-            if who is None:
+            visit = await self.channel.visit(update)
+            if visit is None:
                 locale = self.channel.guess_locale(user)
                 await quietly(query.answer(self.channel.text(locale, "bot.not_joined")))
                 return
+            who = visit.who
             head, *args = query.data.split(":")
             try:
                 if not all(map(in_range, args)):
                     raise ValueError("an id out of range")
                 if head in ("s", "rq"):
-                    await self.professional_press(update, query, who, head, args)
+                    await self.professional_press(update, query, visit, head, args)
                     return
                 if not await self.review.is_trainer(who.id):
                     await quietly(query.answer(self.text(who, "trainer.only_trainers")))
@@ -237,8 +236,9 @@ class TrainerChannel:
                 await self.push_error(update, who, exc)
 
     async def professional_press(
-        self, update: Update, query: CallbackQuery, who: Who, head: str, args: list[str]
+        self, update: Update, query: CallbackQuery, visit: Visit, head: str, args: list[str]
     ) -> None:
+        who = visit.who
         if head == "rq":
             await self.pushes.set_reminders(who.id, False)
             await quietly(query.answer())
@@ -253,7 +253,7 @@ class TrainerChannel:
         await quietly(query.answer())
         await edit_markup(query, None)
         turn = await self.channel.coach.start(who, dialogue_id, push_id=push_id)
-        await self.channel.deliver(update, who, turn)
+        await self.channel.deliver(update, who, turn, visit.prompt)
 
     async def trainer_press(
         self, update: Update, query: CallbackQuery, who: Who, head: str, args: list[str]
@@ -739,31 +739,28 @@ class TrainerChannel:
                     return member.first_name
         raise AccessDenied
 
-    async def on_draft_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Typed text for a task in progress (a push time or note, feedback) goes there."""
+    async def on_draft_text(self, update: Update, who: Who) -> bool:
+        """Typed text for a task in progress (a push time or note, feedback) goes there.
+
+        The channel calls this, under the person's lock, when its visit saw a draft;
+        False: no task any more, so the text is an ordinary answer after all.
+        """
         message = update.effective_message
-        user = update.effective_user
-        if message is None or message.text is None or user is None:
-            return
-        async with self.channel.locks.hold(user.id):
-            who = await self.channel.members.find("telegram", str(user.id))
-            if who is None:
-                return
-            task = await self.drafts.get(who.id)
-            if task is None:
-                return
-            if not await self.drafts.first_time(update.update_id):
-                raise ApplicationHandlerStop
-            try:
-                await self.draft_text(
-                    update, who, task.kind, task.data, clean(message.text).strip()
-                )
-            except AccessDenied:
-                await self.drafts.clear(who.id)
-                await self.channel.say(update, who.locale, "trainer.not_allowed")
-            except PushError as exc:
-                await self.push_error(update, who, exc)
-        raise ApplicationHandlerStop
+        if message is None or message.text is None:
+            return False
+        task = await self.drafts.get(who.id)
+        if task is None:
+            return False
+        if not await self.drafts.first_time(update.update_id):
+            return True
+        try:
+            await self.draft_text(update, who, task.kind, task.data, clean(message.text).strip())
+        except AccessDenied:
+            await self.drafts.clear(who.id)
+            await self.channel.say(update, who.locale, "trainer.not_allowed")
+        except PushError as exc:
+            await self.push_error(update, who, exc)
+        return True
 
     async def draft_text(
         self, update: Update, who: Who, kind: str, data: dict[str, Any], text: str

@@ -140,8 +140,8 @@ async def create_web(app: App) -> Starlette:
     """The Starlette app over a built App (bootstrap.build already validated dialogues)."""
     key = await secret_key(app.settings, app.db)
 
-    async def salt(session: Any) -> Pseudonymiser:
-        return await Repository(session).pseudonymiser()
+    def salt(session: Any) -> Pseudonymiser:
+        return Repository(session).pseudonymiser()
 
     web = Web(
         app,

@@ -103,10 +103,10 @@ async def harness(
 async def snapshot(telegram: Telegram) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every table, for comparing the database before and after."""
 
-    async def work(session: Any) -> dict[str, list[tuple[Any, ...]]]:
+    def work(session: Any) -> dict[str, list[tuple[Any, ...]]]:
         tables = {}
         for table in Base.metadata.sorted_tables:
-            rows = (await session.execute(select(table))).all()
+            rows = session.execute(select(table)).all()
             tables[table.name] = sorted((tuple(r) for r in rows), key=repr)
         return tables
 
@@ -121,16 +121,16 @@ def our_errors(records: list[logging.LogRecord]) -> list[str]:
 
 
 async def answers(telegram: Telegram) -> list[tuple[int, str, Any]]:
-    async def work(session: Any) -> list[tuple[int, str, Any]]:
-        rows = (await session.execute(select(AnswerRow).order_by(AnswerRow.id))).scalars()
+    def work(session: Any) -> list[tuple[int, str, Any]]:
+        rows = (session.execute(select(AnswerRow).order_by(AnswerRow.id))).scalars()
         return [(r.run_id, r.key, r.text if r.kind == "text" else r.value) for r in rows]
 
     return await telegram.app.db.read(work)
 
 
 async def runs(telegram: Telegram) -> list[tuple[str, str, int, list[str]]]:
-    async def work(session: Any) -> list[tuple[str, str, int, list[str]]]:
-        rows = (await session.execute(select(Run).order_by(Run.id))).scalars()
+    def work(session: Any) -> list[tuple[str, str, int, list[str]]]:
+        rows = (session.execute(select(Run).order_by(Run.id))).scalars()
         return [(r.state, r.status, r.step, list(r.pending or [])) for r in rows]
 
     return await telegram.app.db.read(work)

@@ -245,8 +245,8 @@ async def test_403_in_the_middle_of_a_reply(quick):
     assert question_count(sam, "Dank je voor je eerlijkheid") == 0
     assert [c.status for c in quick.fake.calls if c.method == "sendMessage"][-1] == 403
 
-    async def person(session: Any) -> bool:
-        return (await session.execute(select(Person.active))).scalar_one()
+    def person(session: Any) -> bool:
+        return session.execute(select(Person.active)).scalar_one()
 
     assert await quick.app.db.read(person) is False  # not reachable: no pushes for now
     assert (await answers(quick))[-1][1:] == ("zekerheid", 2)  # the answer is kept
@@ -343,8 +343,8 @@ async def test_a_timeout_after_telegram_took_the_message_repeats_at_most_that_me
 
 
 async def deliveries(telegram: Telegram) -> dict[str, str]:
-    async def work(session: Any) -> dict[str, str]:
-        rows = await session.execute(
+    def work(session: Any) -> dict[str, str]:
+        rows = session.execute(
             select(Person.first_name, Delivery.status).join(Person, Person.id == Delivery.person_id)
         )
         return dict(rows.all())

@@ -293,8 +293,8 @@ class World:
         assert self.fake.unknown_calls == []
         dialogues = self.telegram.app.engine.dialogues
 
-        async def work(session: Any) -> None:
-            runs = (await session.execute(select(Run))).scalars().all()
+        def work(session: Any) -> None:
+            runs = session.execute(select(Run)).scalars().all()
             active: dict[int, int] = {}
             by_id = {run.id: run for run in runs}
             for run in runs:
@@ -313,19 +313,19 @@ class World:
                 if run.status == "active":
                     active[run.person_id] = active.get(run.person_id, 0) + 1
             assert all(count == 1 for count in active.values()), active
-            for answer in (await session.execute(select(AnswerRow))).scalars():
+            for answer in session.execute(select(AnswerRow)).scalars():
                 run = by_id[answer.run_id]
                 stored = {s.store for s in dialogues[run.dialogue_id].spec.states.values()}
                 assert answer.key in stored, (run.dialogue_id, answer.key)
                 assert (answer.person_id, answer.dialogue_id) == (run.person_id, run.dialogue_id)
                 assert (answer.kind == "text") == (answer.text is not None), answer.kind
-            people = (await session.execute(select(Person))).scalars().all()
+            people = session.execute(select(Person)).scalars().all()
             assert all(p.consented_at is not None for p in people)
             # Nobody who can be reached is taken for unreachable (they would miss pushes).
             # (The other way round costs one failed send, which corrects it.)
             blocked = {str(user_id) for user_id in self.fake.world.blocked}
             assert all(p.active for p in people if p.external_id not in blocked)
-            roles = (await session.execute(select(Membership.role))).scalars().all()
+            roles = session.execute(select(Membership.role)).scalars().all()
             assert set(roles) <= set(ROLES)
 
         await self.telegram.app.db.read(work)
@@ -454,8 +454,8 @@ async def test_forged_ids_in_callback_data_are_refused_kindly(tg, caplog):
     errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
     assert errors == []
 
-    async def linked(session: Any) -> list[Any]:
-        return list((await session.execute(select(Run.push_id))).scalars())
+    def linked(session: Any) -> list[Any]:
+        return list(session.execute(select(Run.push_id)).scalars())
 
     assert await tg.app.db.read(linked) == []  # no run was tied to a push not received
 
@@ -465,8 +465,8 @@ async def test_removing_the_bot_from_a_group_chat_is_not_blocking_it(tg):
     group = {"id": -1001234567890, "type": "supergroup", "title": "Team"}
     await sam.act(tg.fake.world.add_update(member_change(tg.fake, sam.user, group, "kicked")))
 
-    async def active(session: Any) -> bool:
-        return (await session.execute(select(Person.active))).scalar_one()
+    def active(session: Any) -> bool:
+        return session.execute(select(Person.active)).scalar_one()
 
     assert await tg.app.db.read(active) is True  # pushes still reach them
     await sam.act(
@@ -504,8 +504,8 @@ async def test_a_nul_character_in_typed_text_is_dropped_not_a_crash(tg, caplog):
     await stranger.press("Akkoord, ik doe mee")
     assert "Je bent lid van Jongerenwerk" in " ".join(stranger.texts())
 
-    async def names(session: Any) -> list[str | None]:
-        return list((await session.execute(select(Person.first_name))).scalars())
+    def names(session: Any) -> list[str | None]:
+        return list(session.execute(select(Person.first_name)).scalars())
 
     assert sorted(await tg.app.db.read(names)) == ["NulNaam", "Sam"]
     assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []

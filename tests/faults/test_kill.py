@@ -161,9 +161,9 @@ class Conversation:
     async def run(self) -> RunSnapshot | None:
         """The person's open run of the exercise (None after it finished)."""
 
-        async def work(session: Any) -> RunSnapshot | None:
+        def work(session: Any) -> RunSnapshot | None:
             row = (
-                await session.execute(
+                session.execute(
                     select(Run)
                     .where(Run.dialogue_id == "drijfveren", Run.status.in_(("active", "paused")))
                     .order_by(Run.id.desc())
@@ -176,8 +176,8 @@ class Conversation:
         return await self.db.read(work)
 
     async def run_by_id(self, run_id: int) -> RunSnapshot:
-        async def work(session: Any) -> RunSnapshot:
-            row = await session.get(Run, run_id)
+        def work(session: Any) -> RunSnapshot:
+            row = session.get(Run, run_id)
             return RunSnapshot(row.id, row.state, row.status, row.step, tuple(row.pending or ()))
 
         return await self.db.read(work)
@@ -186,8 +186,8 @@ class Conversation:
         """Until the update's id is recorded: it is committed, and the person's lock is
         held while its replies go out (a menu press made now cannot overtake it)."""
 
-        async def work(session: Any) -> bool:
-            return await session.get(HandledUpdate, update_id) is not None
+        def work(session: Any) -> bool:
+            return session.get(HandledUpdate, update_id) is not None
 
         for _ in range(int(TIMEOUT * 20)):
             if await self.db.read(work):
@@ -196,9 +196,9 @@ class Conversation:
         raise TimeoutError(f"update {update_id} was not handled")
 
     async def count_text(self, text: str) -> int:
-        async def work(session: Any) -> int:
+        def work(session: Any) -> int:
             return (
-                await session.execute(
+                session.execute(
                     select(func.count()).select_from(AnswerRow).where(AnswerRow.text == text)
                 )
             ).scalar_one()
@@ -206,8 +206,8 @@ class Conversation:
         return await self.db.read(work)
 
     async def duplicate_keys(self) -> list[Any]:
-        async def work(session: Any) -> list[Any]:
-            rows = await session.execute(
+        def work(session: Any) -> list[Any]:
+            rows = session.execute(
                 select(AnswerRow.run_id, AnswerRow.key, func.count())
                 .group_by(AnswerRow.run_id, AnswerRow.key)
                 .having(func.count() > 1)
@@ -261,11 +261,11 @@ def bot_env(cli_env: dict[str, str]) -> dict[str, str]:
 async def invite_code(db: Database) -> str:
     from bot.store.repo import Repository
 
-    async def work(session: Any) -> str:
+    def work(session: Any) -> str:
         repo = Repository(session)
-        await repo.add_organisation("Breda")
-        group = await repo.add_group("Breda", "Wijkteam")
-        return (await repo.create_invite(group.id, "professional")).code
+        repo.add_organisation("Breda")
+        group = repo.add_group("Breda", "Wijkteam")
+        return (repo.create_invite(group.id, "professional")).code
 
     return await db.write(work)
 

@@ -40,12 +40,12 @@ async def two(database_url: str) -> AsyncIterator[tuple[Database, Database]]:
 
 
 async def test_two_workers_set_the_prompt_of_one_person(two):
-    async def work(session):
+    def work(session):
         person = Person(
             channel="telegram", external_id="1", locale="nl", consented_at=datetime.now(UTC)
         )
         session.add(person)
-        await session.flush()
+        session.flush()
         return person.id
 
     who = Who(await two[0].write(work), "nl", "Sam", True, True)
@@ -57,11 +57,11 @@ async def test_two_workers_set_the_prompt_of_one_person(two):
 
 
 async def test_two_workers_join_one_person_at_once(two):
-    async def work(session):
+    def work(session):
         repo = Repository(session)
-        await repo.add_organisation("Breda")
-        group = await repo.add_group("Breda", "Wijkteam")
-        return (await repo.create_invite(group.id, "professional")).code
+        repo.add_organisation("Breda")
+        group = repo.add_group("Breda", "Wijkteam")
+        return (repo.create_invite(group.id, "professional")).code
 
     code = await two[0].write(work)
     a, b = (Members(db) for db in two)
@@ -72,10 +72,10 @@ async def test_two_workers_join_one_person_at_once(two):
         )
         assert sorted(j.status for j in joined) == ["already_member", "joined"]
 
-    async def count(session):
-        people = await session.execute(select(func.count()).select_from(Person))
-        members = await session.execute(select(func.count()).select_from(Membership))
-        prompts = await session.execute(select(func.count()).select_from(ChatPrompt))
+    def count(session):
+        people = session.execute(select(func.count()).select_from(Person))
+        members = session.execute(select(func.count()).select_from(Membership))
+        prompts = session.execute(select(func.count()).select_from(ChatPrompt))
         return people.scalar_one(), members.scalar_one(), prompts.scalar_one()
 
     assert await two[0].read(count) == (ROUNDS, ROUNDS, 0)

@@ -268,10 +268,10 @@ async def populate(db: Database, fake: FakeTelegram) -> Setup:
     users = [fake.user(f"Pro{i:03d}", started=True) for i in range(PEOPLE)]
     now = datetime.now(UTC)
 
-    async def work(session: Any) -> tuple[int, int]:
+    def work(session: Any) -> tuple[int, int]:
         org = Organisation(name="Breda")
         session.add(org)
-        await session.flush()
+        session.flush()
         group = Group(organisation_id=org.id, name="Wijkteam")
         session.add(group)
         people = [
@@ -286,7 +286,7 @@ async def populate(db: Database, fake: FakeTelegram) -> Setup:
             for u in (trainer, *users)
         ]
         session.add_all(people)
-        await session.flush()
+        session.flush()
         session.add_all(
             Membership(
                 person_id=p.id, group_id=group.id, role="trainer" if i == 0 else "professional"
@@ -317,9 +317,9 @@ async def running(workers: tuple[Worker, Worker]) -> AsyncIterator[dict[str, int
 async def wait_for_push(db: Database, push_id: int, timeout: float = 60.0) -> None:  # noqa: ASYNC109
     """Until the push is 'sent': every delivery settled (and settled by a worker)."""
 
-    async def work(session: Any) -> tuple[str, int]:
-        status = (await session.execute(select(Push.status).where(Push.id == push_id))).scalar()
-        open_ = await session.execute(
+    def work(session: Any) -> tuple[str, int]:
+        status = (session.execute(select(Push.status).where(Push.id == push_id))).scalar()
+        open_ = session.execute(
             select(func.count())
             .select_from(Delivery)
             .where(Delivery.push_id == push_id, Delivery.status.in_(("pending", "sending")))
@@ -495,23 +495,23 @@ class Snapshot:
     push_status: str
 
 
-async def snapshot(session: Any, push_id: int) -> Snapshot:
-    people = (await session.execute(select(Person))).scalars().all()
-    all_runs = list((await session.execute(select(Run).order_by(Run.id))).scalars().all())
+def snapshot(session: Any, push_id: int) -> Snapshot:
+    people = session.execute(select(Person)).scalars().all()
+    all_runs = list((session.execute(select(Run).order_by(Run.id))).scalars().all())
     runs: dict[int, list[Run]] = {}
     for run in all_runs:
         runs.setdefault(run.person_id, []).append(run)
     answers: dict[int, dict[str, Any]] = {}
-    rows = (await session.execute(select(AnswerRow))).scalars().all()
+    rows = session.execute(select(AnswerRow)).scalars().all()
     for row in rows:
         answers.setdefault(row.run_id, {})[row.key] = row.text if row.kind == "text" else row.value
-    handled = set((await session.execute(select(HandledUpdate.update_id))).scalars().all())
+    handled = set(session.execute(select(HandledUpdate.update_id)).scalars().all())
     deliveries = Counter(
         (
-            await session.execute(select(Delivery.status).where(Delivery.push_id == push_id))
+            session.execute(select(Delivery.status).where(Delivery.push_id == push_id))
         ).scalars()
     )
-    status = (await session.execute(select(Push.status).where(Push.id == push_id))).scalar_one()
+    status = (session.execute(select(Push.status).where(Push.id == push_id))).scalar_one()
     return Snapshot(
         {p.external_id: p.id for p in people},
         runs,

@@ -26,8 +26,8 @@ def hold_lock(path: str, seconds: float, ready: threading.Event) -> None:
 
 
 async def add_org(db: Database, name: str) -> int:
-    async def work(session):
-        return (await Repository(session).add_organisation(name)).id
+    def work(session):
+        return (Repository(session).add_organisation(name)).id
 
     return await db.write(work)
 

@@ -15,11 +15,11 @@ from bot.store.repo import NotFound, Repository
 
 
 async def test_person_is_created_once_per_channel_identity(app):
-    async def work(session):
+    def work(session):
         repo = Repository(session)
-        first = await repo.ensure_person("telegram", "42", "Sam", "nl")
-        again = await repo.ensure_person("telegram", "42", "Sam", "nl")
-        other = await repo.ensure_person("console", "42", "Sam", "nl")
+        first = repo.ensure_person("telegram", "42", "Sam", "nl")
+        again = repo.ensure_person("telegram", "42", "Sam", "nl")
+        other = repo.ensure_person("console", "42", "Sam", "nl")
         return first.id, again.id, other.id
 
     first, again, other = await app.db.write(work)
@@ -30,21 +30,21 @@ async def test_person_is_created_once_per_channel_identity(app):
 async def test_run_and_answers_round_trip(app):
     state = RunState("drijfveren", "v1", "zeker", history=("intro", "waarom"), step=3)
 
-    async def write(session):
+    def write(session):
         repo = Repository(session)
-        person = await repo.ensure_person("console", "sam", "Sam", "nl")
-        run = await repo.create_run(person.id, state)
-        await repo.put_answer(run, Answer("motivatie", "waarom", "text", "Omdat het ertoe doet"))
-        await repo.put_answer(run, Answer("kernwaarden", "kern", "multi", ["zorg", "verbinding"]))
-        await repo.put_answer(run, Answer("zekerheid", "zeker", "scale", 2))
-        await repo.put_answer(run, Answer("zekerheid", "zeker", "scale", 4))  # changed answer
+        person = repo.ensure_person("console", "sam", "Sam", "nl")
+        run = repo.create_run(person.id, state)
+        repo.put_answer(run, Answer("motivatie", "waarom", "text", "Omdat het ertoe doet"))
+        repo.put_answer(run, Answer("kernwaarden", "kern", "multi", ["zorg", "verbinding"]))
+        repo.put_answer(run, Answer("zekerheid", "zeker", "scale", 2))
+        repo.put_answer(run, Answer("zekerheid", "zeker", "scale", 4))  # changed answer
         return run.id
 
     run_id = await app.db.write(write)
 
-    async def read(session):
+    def read(session):
         repo = Repository(session)
-        return await repo.run_state(await repo.run(run_id))
+        return repo.run_state(repo.run(run_id))
 
     loaded = await app.db.read(read)
     assert loaded.state == "zeker"
@@ -58,56 +58,56 @@ async def test_run_and_answers_round_trip(app):
 
 
 async def test_free_text_is_kept_apart_from_structured_values(app):
-    async def write(session):
+    def write(session):
         repo = Repository(session)
-        person = await repo.ensure_person("console", "sam", "Sam", "nl")
-        run = await repo.create_run(person.id, RunState("drijfveren", "v1", "waarom"))
-        await repo.put_answer(run, Answer("motivatie", "waarom", "text", "vrije tekst"))
-        await repo.put_answer(run, Answer("zekerheid", "zeker", "scale", 3))
+        person = repo.ensure_person("console", "sam", "Sam", "nl")
+        run = repo.create_run(person.id, RunState("drijfveren", "v1", "waarom"))
+        repo.put_answer(run, Answer("motivatie", "waarom", "text", "vrije tekst"))
+        repo.put_answer(run, Answer("zekerheid", "zeker", "scale", 3))
 
     await app.db.write(write)
 
-    async def rows(session):
+    def rows(session):
         from sqlalchemy import select
 
         from bot.store.models import AnswerRow
 
-        result = await session.execute(select(AnswerRow).order_by(AnswerRow.key))
+        result = session.execute(select(AnswerRow).order_by(AnswerRow.key))
         return [(r.key, r.text, r.value) for r in result.scalars()]
 
     assert await app.db.read(rows) == [("motivatie", "vrije tekst", None), ("zekerheid", None, 3)]
 
 
 async def test_failed_transaction_leaves_nothing(app):
-    async def write(session):
+    def write(session):
         repo = Repository(session)
-        await repo.ensure_person("console", "sam", "Sam", "nl")
-        await repo.add_organisation("Utrecht")
-        await repo.add_organisation("Utrecht")  # unique name: fails the whole transaction
+        repo.ensure_person("console", "sam", "Sam", "nl")
+        repo.add_organisation("Utrecht")
+        repo.add_organisation("Utrecht")  # unique name: fails the whole transaction
 
     with pytest.raises(IntegrityError):
         await app.db.write(write)
 
-    async def count(session):
+    def count(session):
         repo = Repository(session)
-        return await repo.person_by_external("console", "sam")
+        return repo.person_by_external("console", "sam")
 
     assert await app.db.read(count) is None
 
 
 async def test_groups_and_invites(app):
-    async def write(session):
+    def write(session):
         repo = Repository(session)
-        await repo.add_organisation("Tilburg")
-        await repo.add_organisation("Breda")
-        await repo.add_group("Tilburg", "Jongerenwerk")
-        await repo.add_group("Breda", "Jongerenwerk")
+        repo.add_organisation("Tilburg")
+        repo.add_organisation("Breda")
+        repo.add_group("Tilburg", "Jongerenwerk")
+        repo.add_group("Breda", "Jongerenwerk")
         with pytest.raises(NotFound, match="several organisations"):
-            await repo.group("Jongerenwerk")
-        group = await repo.group("Breda/Jongerenwerk")
-        invite = await repo.create_invite(group.id, "trainer", datetime(2030, 1, 1, tzinfo=UTC), 3)
+            repo.group("Jongerenwerk")
+        group = repo.group("Breda/Jongerenwerk")
+        invite = repo.create_invite(group.id, "trainer", datetime(2030, 1, 1, tzinfo=UTC), 3)
         with pytest.raises(ValueError, match="role"):
-            await repo.create_invite(group.id, "admin")
+            repo.create_invite(group.id, "admin")
         return invite
 
     invite = await app.db.write(write)
@@ -116,16 +116,16 @@ async def test_groups_and_invites(app):
 
 
 async def test_handled_updates_are_recorded_once(app):
-    async def mark(session):
-        return await Repository(session).mark_handled(123456789012)
+    def mark(session):
+        return Repository(session).mark_handled(123456789012)
 
     assert await app.db.write(mark) is True
     assert await app.db.write(mark) is False
 
 
 async def test_pseudonyms_are_stable_and_not_the_id(app):
-    async def names(session):
-        pseudo = await Repository(session).pseudonymiser()
+    def names(session):
+        pseudo = Repository(session).pseudonymiser()
         return pseudo(1), pseudo(1), pseudo(2)
 
     first, again, other = await app.db.write(names)

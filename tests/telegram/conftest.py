@@ -117,18 +117,18 @@ class Telegram:
     ) -> str:
         """An invite code for a group in organisation 'Tilburg' (both made on demand)."""
 
-        async def work(session: Any) -> str:
+        def work(session: Any) -> str:
             repo = Repository(session)
             try:
-                found = await repo.group(group, "Tilburg")
+                found = repo.group(group, "Tilburg")
             except LookupError:
                 try:
-                    await repo.organisation("Tilburg")
+                    repo.organisation("Tilburg")
                 except LookupError:
-                    await repo.add_organisation("Tilburg")
-                found = await repo.add_group("Tilburg", group)
+                    repo.add_organisation("Tilburg")
+                found = repo.add_group("Tilburg", group)
             expires = kwargs.pop("expires_at", self.app.clock.now() + timedelta(days=7))
-            return (await repo.create_invite(found.id, role, expires, **kwargs)).code
+            return (repo.create_invite(found.id, role, expires, **kwargs)).code
 
         return await self.app.db.write(work)
 

@@ -16,8 +16,8 @@ async def open_drijfveren(sam) -> None:
 
 
 async def answers(tg: Telegram) -> dict:
-    async def work(session):
-        rows = (await session.execute(select(AnswerRow))).scalars().all()
+    def work(session):
+        rows = session.execute(select(AnswerRow)).scalars().all()
         return {r.key: r.text if r.kind == "text" else r.value for r in rows}
 
     return await tg.app.db.read(work)
@@ -245,8 +245,8 @@ async def test_blocked_user_becomes_inactive(tg):
     tg.fake.block(sam.user)
     await tg.feed_pending(sam)  # my_chat_member: kicked
 
-    async def active(session):
-        return (await session.execute(select(Person.active))).scalar_one()
+    def active(session):
+        return session.execute(select(Person.active)).scalar_one()
 
     assert await tg.app.db.read(active) is False
 

@@ -10,8 +10,8 @@ from bot.store.models import Membership, Person
 
 
 async def count(tg, model) -> int:
-    async def work(session):
-        return (await session.execute(select(func.count()).select_from(model))).scalar_one()
+    def work(session):
+        return (session.execute(select(func.count()).select_from(model))).scalar_one()
 
     return await tg.app.db.read(work)
 

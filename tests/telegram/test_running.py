@@ -65,11 +65,11 @@ async def invite_code(database_url: str) -> str:
 
     db = Database(create_engine(database_url))
 
-    async def work(session):
+    def work(session):
         repo = Repository(session)
-        await repo.add_organisation("Breda")
-        group = await repo.add_group("Breda", "Wijkteam")
-        return (await repo.create_invite(group.id, "professional")).code
+        repo.add_organisation("Breda")
+        group = repo.add_group("Breda", "Wijkteam")
+        return (repo.create_invite(group.id, "professional")).code
 
     try:
         return await db.write(work)

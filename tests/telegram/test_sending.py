@@ -43,8 +43,8 @@ async def test_a_person_who_blocked_the_bot_becomes_inactive(tg):
     tg.fake.block(sam.user)  # blocks before the bot answers the press
     await tg.feed_pending(sam)
 
-    async def active(session):
-        return (await session.execute(select(Person.active))).scalar_one()
+    def active(session):
+        return session.execute(select(Person.active)).scalar_one()
 
     assert await tg.app.db.read(active) is False
     forbidden = [c for c in tg.fake.calls if c.status == 403]

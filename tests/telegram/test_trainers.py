@@ -184,8 +184,8 @@ async def test_a_trainer_cannot_touch_another_group(tg, data):
     link = await invite_link(other)
     stranger = await join(tg, "Sam", link)
 
-    async def group_id(session):
-        return (await Repository(session).group("Schuldhulp", "Tilburg")).id
+    def group_id(session):
+        return (Repository(session).group("Schuldhulp", "Tilburg")).id
 
     forged = data.format(g=await tg.app.db.read(group_id), p=stranger.user.id)
     replies = await mine.press_data(mine.messages[0].message_id, forged)
@@ -195,8 +195,8 @@ async def test_a_trainer_cannot_touch_another_group(tg, data):
     assert "Schuldhulp" not in texts
     assert "Sam" not in texts
 
-    async def deliveries(session):
-        return (await session.execute(select(Delivery))).scalars().all()
+    def deliveries(session):
+        return session.execute(select(Delivery)).scalars().all()
 
     assert await tg.app.db.read(deliveries) == []
 
@@ -209,12 +209,12 @@ async def test_feedback_written_in_the_dashboard_is_delivered_by_the_bot(tg):
     await ali.press("Ik begin")
     await ali.send("Een gesprek dat me energie gaf")
 
-    async def ids(session):
+    def ids(session):
         from bot.store.models import AnswerRow, Person
 
-        answer = (await session.execute(select(AnswerRow))).scalar_one()
+        answer = session.execute(select(AnswerRow)).scalar_one()
         tess = (
-            await session.execute(select(Person).where(Person.first_name == "Tess"))
+            session.execute(select(Person).where(Person.first_name == "Tess"))
         ).scalar_one()
         return answer.id, tess.id
 

@@ -25,8 +25,8 @@ async def audit_log(app: App) -> list[AuditEntry]:
 
 
 async def pseudonym(app: App, person_id: int) -> str:
-    async def work(session: Any) -> str:
-        return (await Repository(session).pseudonymiser())(person_id)
+    def work(session: Any) -> str:
+        return Repository(session).pseudonymiser()(person_id)
 
     return await app.db.write(work)
 
