@@ -5,13 +5,13 @@ programme brings, and must never be able to read one professional's answers.
 Two rules are kept here, in the code that computes the numbers, so pages,
 exports and chart data cannot differ:
 
-1. **Small cells are suppressed.** Every cell computed over fewer than
-   MIN_CELL people becomes a suppressed `Cell` (shown as "< 5"), and so does a
-   zero (an empty option is as telling as a small one). Where the cells of one
-   distribution add up to a shown total, a single suppressed cell could be
-   worked out by subtraction, so the next smallest cell is suppressed too.
-   A suppressed Cell does not hold its number at all, so no template or export
-   can show it by mistake.
+1. **No number about fewer than 5 people**, shown or worked out. Every figure
+   is registered in a `disclosure.Ledger` with the people it counts and how it
+   relates to the other figures (a funnel's steps are nested, the options of a
+   question add up to the people who answered, an organisation is the sum of
+   its groups), and the ledger decides what is shown; see bot/web/disclosure.py
+   for the rule. A suppressed Cell does not hold its number at all, so no
+   template or export can show it by mistake.
 2. **No free text.** The queries select structured answers only (choices,
    scales, yes/no); the `text` column is never read here, and asking for a
    free-text question raises FreeTextRefused.
@@ -19,15 +19,17 @@ exports and chart data cannot differ:
 Scope: a coordinator sees the groups of an organisation in which they hold the
 coordinator role ("nobody sees anything of a group they are not in"); the
 organisation figures are the union of those groups. Only professionals count.
+Because a coordinator can switch between the organisation and each group, every
+report is computed for all of those scopes at once: the organisation minus one
+group must not give away another.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from statistics import fmean
 from typing import Any
 
 from sqlalchemy import select
@@ -40,14 +42,56 @@ from bot.engine import Context, Engine
 from bot.review import AccessDenied
 from bot.store.db import Database
 from bot.store.models import AnswerRow, Group, Membership, Organisation, Run
+from bot.web.disclosure import (
+    HIDDEN,
+    MIN_CELL,
+    NOT_APPLICABLE,
+    SUPPRESSED,
+    Cell,
+    Figures,
+    Ledger,
+    count,
+    mean,
+    partition,
+    percent,
+)
 
-MIN_CELL = 5
-SUPPRESSED = "< 5"
+__all__ = [
+    "HIDDEN",
+    "MIN_CELL",
+    "NOT_APPLICABLE",
+    "SUPPRESSED",
+    "Aggregates",
+    "Cell",
+    "Distribution",
+    "ExerciseStats",
+    "FreeTextRefused",
+    "Overview",
+    "Row",
+    "Scope",
+    "Table",
+    "UnknownQuestion",
+    "count",
+    "export_rows",
+    "mean",
+    "partition",
+    "percent",
+]
+
 COORDINATOR = "coordinator"
 PROFESSIONAL = "professional"
 #: Answer kinds that may be counted; free text ("text") is not among them.
 STRUCTURED = ("choice", "multi", "yesno", "scale")
 CONFIDENCE = ("zeker_voor", "zeker_na")
+#: The scope key of the organisation (the union of the viewer's groups).
+ORG = "org"
+
+# The order in which figures are decided (disclosure rule 1): when two nested
+# figures are too close, the one decided first stays. An exercise's own
+# figures come first, the summaries over exercises after them, and the
+# intermediate steps of a funnel last (the drop-off between shown steps is what
+# the funnel is for).
+STARTED, FINISHED, ANSWERED, PAIRS, OPTION, PART, ANYONE, PEOPLE, STEP, MONTH = range(10)
 
 
 class FreeTextRefused(Exception):
@@ -56,64 +100,6 @@ class FreeTextRefused(Exception):
 
 class UnknownQuestion(LookupError):
     """The dialogue stores no answer under that key."""
-
-
-# -- cells --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Cell:
-    """One figure; `number` is None when it is suppressed (then it is not kept)."""
-
-    number: float | None
-
-    @property
-    def hidden(self) -> bool:
-        return self.number is None
-
-    def __str__(self) -> str:
-        if self.number is None:
-            return SUPPRESSED
-        if float(self.number).is_integer():
-            return str(int(self.number))
-        return f"{self.number:.1f}"
-
-    def json(self) -> float | int | str:
-        if self.number is None:
-            return SUPPRESSED
-        return int(self.number) if float(self.number).is_integer() else round(self.number, 2)
-
-
-HIDDEN = Cell(None)
-
-
-def count(people: int) -> Cell:
-    """A number of people: shown from MIN_CELL up."""
-    return Cell(people) if people >= MIN_CELL else HIDDEN
-
-
-def mean(values: Sequence[float]) -> Cell:
-    """An average over people: shown when at least MIN_CELL people gave a value."""
-    return Cell(round(fmean(values), 2)) if len(values) >= MIN_CELL else HIDDEN
-
-
-def percent(part: int, whole: int) -> Cell:
-    """part/whole in percent, shown only when both counts could be shown."""
-    if part < MIN_CELL or whole < MIN_CELL:
-        return HIDDEN
-    return Cell(round(100 * part / whole))
-
-
-def partition(counts: Mapping[str, int]) -> dict[str, Cell]:
-    """Counts that add up to a total: small ones hidden, plus secondary suppression
-    so one hidden cell cannot be recovered as the total minus the others."""
-    cells = {label: count(n) for label, n in counts.items()}
-    hidden = [label for label, cell in cells.items() if cell.hidden]
-    if len(hidden) == 1:
-        shown = sorted((n, label) for label, n in counts.items() if not cells[label].hidden)
-        if shown:
-            cells[shown[0][1]] = HIDDEN
-    return cells
 
 
 # -- results --------------------------------------------------------------------------
@@ -139,14 +125,25 @@ class Scope:
         names = dict(self.groups)
         return names[self.group_id] if self.group_id is not None else self.organisation
 
+    @property
+    def key(self) -> Hashable:
+        """This scope's key in a report: a group id, or ORG for several groups."""
+        if self.group_id is not None:
+            return self.group_id
+        return ORG if len(self.groups) > 1 else self.groups[0][0]
+
 
 @dataclass(frozen=True)
 class Row:
-    """One line of a table: a label and its cells, in column order."""
+    """One line of a table: a label and its cells, in column order.
+
+    `since` names an earlier row when a drop-off is counted from there (the rows
+    in between are hidden)."""
 
     key: str
     label: str
     cells: tuple[Cell, ...]
+    since: str | None = None
 
 
 @dataclass(frozen=True)
@@ -166,6 +163,7 @@ class Table:
                     "key": row.key,
                     "label": row.label,
                     **{c: cell.json() for c, cell in zip(self.columns, row.cells, strict=True)},
+                    **({"dropped_off_since": row.since} if row.since else {}),
                 }
                 for row in self.rows
             ],
@@ -226,15 +224,14 @@ class ExerciseStats:
     title: str
     started: Cell
     finished: Cell
-    funnel: Table  # people who reached step n
-    states: Table  # people who reached each state
+    funnel: Table  # people who reached step n, and who dropped off since the step above
     distributions: tuple[Distribution, ...]
     over_time: Table | None  # confidence before/after per month (scenarios)
     text_keys: tuple[str, ...] = field(default=())  # named, never shown
 
     @property
     def tables(self) -> tuple[Table, ...]:
-        tables = [self.funnel, self.states, *(d.options for d in self.distributions)]
+        tables = [self.funnel, *(d.options for d in self.distributions)]
         if self.over_time is not None:
             tables.append(self.over_time)
         return tuple(tables)
@@ -247,7 +244,6 @@ class ExerciseStats:
             "started": self.started.json(),
             "finished": self.finished.json(),
             "funnel": self.funnel.json(),
-            "states": self.states.json(),
             "distributions": [d.json() for d in self.distributions],
             "over_time": self.over_time.json() if self.over_time else None,
         }
@@ -259,13 +255,92 @@ def export_rows(scope: Scope, tables: Iterable[Table]) -> list[list[str]]:
     for table in tables:
         for row in table.rows:
             for column, cell in zip(table.columns, row.cells, strict=True):
+                if cell.applicable:
+                    rows.append(
+                        [scope.organisation, scope.label, table.name, row.label, column, str(cell)]
+                    )
+            if row.since:
                 rows.append(
-                    [scope.organisation, scope.label, table.name, row.label, column, str(cell)]
+                    [
+                        scope.organisation,
+                        scope.label,
+                        table.name,
+                        row.label,
+                        "dropped_off_since",
+                        row.since,
+                    ]
                 )
     return rows
 
 
-# -- the queries ------------------------------------------------------------------------
+# -- one report over every scope the viewer can switch to ---------------------------------
+
+
+class _Report:
+    """Figures registered once per scope, with the organisation tied to its groups.
+
+    A figure is named by a tuple (e.g. ("started", "scooter")); in the ledger
+    its key is (scope key, *name). For several groups, each figure of the
+    organisation contains the group's figure (rule 1) and is their sum (rule 2)."""
+
+    def __init__(self, scope: Scope, members: dict[int, set[int]]) -> None:
+        self.ledger = Ledger()
+        groups = [(gid, frozenset(members.get(gid, set()))) for gid, _ in scope.groups]
+        union = frozenset().union(*(people for _, people in groups))
+        self.scopes: list[tuple[Hashable, frozenset[int]]] = (
+            [(ORG, union), *groups] if len(groups) > 1 else groups
+        )
+        self.people = union
+
+    def members(self, key: Hashable) -> frozenset[int]:
+        """The professionals of one scope of the report."""
+        return dict(self.scopes)[key]
+
+    def figure(
+        self,
+        name: tuple[Hashable, ...],
+        people: Iterable[int],
+        rank: int,
+        organisation: bool = True,
+    ) -> None:
+        """A count of people, given over the whole organisation, in every scope;
+        `organisation=False` when no page shows it for the organisation as a whole."""
+        found = frozenset(people)
+        for index, (skey, members) in enumerate(self.scopes):
+            shown = organisation or skey != ORG
+            self.ledger.count((skey, *name), found & members, (rank, index), published=shown)
+        if len(self.scopes) > 1:
+            org = (ORG, *name)
+            groups = [(skey, *name) for skey, _ in self.scopes[1:]]
+            for group in groups:
+                self.ledger.within(org, group)
+            self.ledger.adds_up(org, groups)
+
+    def same(self, name: tuple[Hashable, ...], as_name: tuple[Hashable, ...]) -> None:
+        for skey, _ in self.scopes:
+            self.ledger.same((skey, *name), (skey, *as_name))
+
+    def within(self, outer: tuple[Hashable, ...], inner: tuple[Hashable, ...]) -> None:
+        for skey, _ in self.scopes:
+            self.ledger.within((skey, *outer), (skey, *inner))
+
+    def chain(self, names: Sequence[tuple[Hashable, ...]]) -> None:
+        for skey, _ in self.scopes:
+            self.ledger.chain([(skey, *name) for name in names])
+
+    def adds_up(
+        self,
+        total: tuple[Hashable, ...],
+        parts: Sequence[tuple[Hashable, ...]],
+        all_or_none: bool = False,
+    ) -> None:
+        for skey, _ in self.scopes:
+            self.ledger.adds_up(
+                (skey, *total), [(skey, *p) for p in parts], all_or_none=all_or_none
+            )
+
+    def resolve(self) -> Figures:
+        return self.ledger.resolve()
 
 
 @dataclass(frozen=True)
@@ -287,6 +362,24 @@ class _Run:
     history: tuple[str, ...]
     started_at: datetime
     id: int
+
+
+@dataclass(frozen=True)
+class _Question:
+    """One structured question's answers: the latest value per person."""
+
+    key: str
+    state: str
+    kind: str
+    options: dict[str, str]  # option id -> label
+    latest: dict[int, Any]  # person -> value
+
+    def choosers(self, option: str) -> set[int]:
+        return {
+            pid
+            for pid, value in self.latest.items()
+            if option in {str(v) for v in (value if isinstance(value, list) else [value])}
+        }
 
 
 class Aggregates:
@@ -326,10 +419,10 @@ class Aggregates:
 
         async def work(session: AsyncSession) -> Overview:
             members = await _members(session, scope)
-            people = set().union(*members.values()) if members else set()
-            runs = await _runs(session, people)
-            confidence = await _answers(session, people, keys=CONFIDENCE, kinds=("scale",))
-            return self._overview(scope, locale, members, people, runs, confidence)
+            report = _Report(scope, members)
+            runs = await _runs(session, report.people)
+            confidence = await _answers(session, report.people, keys=CONFIDENCE, kinds=("scale",))
+            return self._overview(scope, locale, report, runs, confidence)
 
         return await self.db.read(work)
 
@@ -337,8 +430,7 @@ class Aggregates:
         self,
         scope: Scope,
         locale: str,
-        members: dict[int, set[int]],
-        people: set[int],
+        report: _Report,
         runs: list[_Run],
         confidence: list[_Answer],
     ) -> Overview:
@@ -348,95 +440,161 @@ class Aggregates:
             started[run.dialogue_id].add(run.person_id)
             if run.status == "finished":
                 finished[run.dialogue_id].add(run.person_id)
+        dialogues = self._dialogues()
+        pairs = _confidence_pairs(confidence)
+        answered: dict[tuple[str, str], set[int]] = defaultdict(set)
+        for answer in confidence:  # as `_collect` counts them: anyone with a stored answer
+            answered[(answer.dialogue_id, answer.key)].add(answer.person_id)
+        # The exercises first: the same figures, in the same order and with the same
+        # relations, as on the exercise page (see `_register_exercise`), so both pages
+        # hide the same cells.
+        scenarios = []
+        for did, compiled in dialogues:
+            keys = self.stored_keys(compiled)
+            confidence_keys = [k for k in CONFIDENCE if k in keys]
+            self._register_exercise(report, did, started[did], finished[did])
+            for key in confidence_keys:
+                self._register_answered(report, did, key, answered[(did, key)])
+            if compiled.spec.kind == Kind.STRAATSCENARIO:
+                scenarios.append((did, compiled))
+                with_pair = {pid for (pid, d) in pairs if d == did}
+                report.figure(("pairs", did), with_pair, PAIRS)
+                report.within(("started", did), ("pairs", did))
+                # Answered before but no pair: stopped on the way, a drop-off. (Answered
+                # after but no pair is nil by construction, "before" being asked first;
+                # declaring it would hide every pair count and say nothing.)
+                if CONFIDENCE[0] in keys:
+                    report.within(("answered", did, CONFIDENCE[0]), ("pairs", did))
         anyone = set().union(*started.values()) if started else set()
         done = set().union(*finished.values()) if finished else set()
-        names = dict(scope.groups)
-        group_rows = tuple(
-            Row(
-                str(gid),
-                names[gid],
-                (
-                    count(len(members.get(gid, set()))),
-                    count(len(members.get(gid, set()) & anyone)),
-                    count(len(members.get(gid, set()) & done)),
-                ),
-            )
-            for gid in scope.group_ids
-        )
-        dialogues = self._dialogues()
-        part_rows = []
+        report.figure(("people",), report.people, PEOPLE)
+        # Per group only (the groups table); the organisation's is their sum.
+        report.figure(("anyone_started",), anyone, ANYONE, organisation=False)
+        report.figure(("anyone_finished",), done, ANYONE, organisation=False)
+        report.chain([("people",), ("anyone_started",), ("anyone_finished",)])
         for part in Part:
             ids = [d for d, c in dialogues if c.spec.part == part]
             s = set().union(*(started[d] for d in ids)) if ids else set()
             f = set().union(*(finished[d] for d in ids)) if ids else set()
-            part_rows.append(
-                Row(
-                    part.value,
-                    self._text(locale, f"bot.part.{part.value}"),
-                    (count(len(s)), count(len(f))),
-                )
+            if len(ids) == 1:  # the part is that one exercise: one figure, two names
+                report.same(("part_started", part.value), ("started", ids[0]))
+                report.same(("part_finished", part.value), ("finished", ids[0]))
+            else:
+                report.figure(("part_started", part.value), s, PART)
+                report.figure(("part_finished", part.value), f, PART)
+                report.within(("part_started", part.value), ("part_finished", part.value))
+                for did in ids:
+                    report.within(("part_started", part.value), ("started", did))
+                    report.within(("part_finished", part.value), ("finished", did))
+            report.within(("anyone_started",), ("part_started", part.value))
+            report.within(("anyone_finished",), ("part_finished", part.value))
+        figures = report.resolve()
+        me = scope.key
+
+        def cell(*name: Hashable) -> Cell:
+            return figures.cell((me, *name))
+
+        group_rows = tuple(
+            Row(
+                str(gid),
+                name,
+                tuple(
+                    figures.cell((gid, figure))
+                    for figure in ("people", "anyone_started", "anyone_finished")
+                ),
             )
+            for gid, name in scope.groups
+            if scope.group_id in (None, gid)
+        )
+        part_rows = tuple(
+            Row(
+                part.value,
+                self._text(locale, f"bot.part.{part.value}"),
+                (cell("part_started", part.value), cell("part_finished", part.value)),
+            )
+            for part in Part
+        )
         exercise_rows = tuple(
             Row(
                 did,
                 self._title(compiled, locale),
                 (
-                    count(len(started[did])),
-                    count(len(finished[did])),
-                    percent(len(finished[did]), len(started[did])),
+                    cell("started", did),
+                    cell("finished", did),
+                    figures.percent((me, "finished", did), (me, "started", did)),
                 ),
             )
             for did, compiled in dialogues
         )
-        pairs = _confidence_pairs(confidence)
+        mine = report.members(me)
         confidence_rows = []
-        for did, compiled in dialogues:
-            if compiled.spec.kind != Kind.STRAATSCENARIO:
-                continue
-            found = [pair for (pid, d), pair in pairs.items() if d == did]
+        for did, compiled in scenarios:
+            found = [pair for (pid, d), pair in pairs.items() if d == did and pid in mine]
             confidence_rows.append(
                 Row(
                     did,
                     self._title(compiled, locale),
                     (
-                        count(len(found)),
-                        mean([b for b, _ in found]),
-                        mean([a for _, a in found]),
+                        cell("pairs", did),
+                        figures.mean((me, "pairs", did), [b for b, _ in found]),
+                        figures.mean((me, "pairs", did), [a for _, a in found]),
                     ),
                 )
             )
         return Overview(
             scope,
-            count(len(people)),
+            cell("people"),
             Table("groups", ("members", "started", "finished"), group_rows),
-            Table("parts", ("started", "finished"), tuple(part_rows)),
+            Table("parts", ("started", "finished"), part_rows),
             Table("exercises", ("started", "finished", "completion_percent"), exercise_rows),
             Table("confidence", ("people", "before", "after"), tuple(confidence_rows)),
         )
 
+    def _register_exercise(
+        self, report: _Report, did: str, started: set[int], finished: set[int]
+    ) -> None:
+        """An exercise's started and finished counts (decided first of all its figures)."""
+        report.figure(("started", did), started, STARTED)
+        report.figure(("finished", did), finished, FINISHED)
+        report.within(("started", did), ("finished", did))
+
+    def _register_answered(self, report: _Report, did: str, key: str, people: set[int]) -> None:
+        """The people who answered one question of an exercise they started."""
+        report.figure(("answered", did, key), people, ANSWERED)
+        report.within(("started", did), ("answered", did, key))
+
     async def exercise(self, scope: Scope, dialogue_id: str, locale: str) -> ExerciseStats:
-        """Funnel, states reached and every structured question's distribution."""
+        """Funnel with drop-offs, and every structured question's distribution."""
         compiled = self.engine.dialogue(dialogue_id)  # UnknownDialogue for the caller
 
         async def work(session: AsyncSession) -> ExerciseStats:
             members = await _members(session, scope)
-            people = set().union(*members.values()) if members else set()
-            runs = await _runs(session, people, dialogue_id)
-            answers = await _answers(session, people, dialogue_id=dialogue_id)
-            return self._exercise(scope, compiled, locale, runs, answers)
+            report = _Report(scope, members)
+            runs = await _runs(session, report.people, dialogue_id)
+            answers = await _answers(session, report.people, dialogue_id=dialogue_id)
+            return self._exercise(scope, compiled, locale, report, runs, answers)
 
         return await self.db.read(work)
 
     async def question(self, scope: Scope, dialogue_id: str, key: str, locale: str) -> Distribution:
-        """One question's distribution; FreeTextRefused for a free-text question."""
+        """One question's distribution; FreeTextRefused for a free-text question.
+
+        Only the figures this question's cells depend on are registered: the
+        exercise's started count, the question's answered count and its options,
+        in the same order as on the exercise page, so both show the same cells."""
         compiled = self.engine.dialogue(dialogue_id)
         state = self._check_key(compiled, key)
 
         async def work(session: AsyncSession) -> Distribution:
             members = await _members(session, scope)
-            people = set().union(*members.values()) if members else set()
-            answers = await _answers(session, people, dialogue_id=dialogue_id, keys=(key,))
-            return self._distribution(compiled, state, key, answers, locale)
+            report = _Report(scope, members)
+            runs = await _runs(session, report.people, dialogue_id)
+            answers = await _answers(session, report.people, dialogue_id=dialogue_id, keys=(key,))
+            report.figure(("started", dialogue_id), {r.person_id for r in runs}, STARTED)
+            question = self._collect(compiled, state, key, answers, locale)
+            self._register_question(report, dialogue_id, question)
+            figures = report.resolve()
+            return self._distribution(compiled, question, figures, report, scope.key, locale)
 
         return await self.db.read(work)
 
@@ -461,17 +619,18 @@ class Aggregates:
         scope: Scope,
         compiled: CompiledDialogue,
         locale: str,
+        report: _Report,
         runs: list[_Run],
         answers: list[_Answer],
     ) -> ExerciseStats:
         spec = compiled.spec
+        did = spec.id
         # A finished run went all the way, whatever the length of its branch.
         total = max(
             compiled.remaining.get(spec.start, 1),
-            max((len(r.history) + 1 for r in runs), default=1),
+            max((len(r.history) + 1 for r in runs if r.status != "finished"), default=1),
         )
         reached_step: dict[int, int] = {}
-        reached_state: dict[str, set[int]] = defaultdict(set)
         started: set[int] = set()
         finished: set[int] = set()
         for run in runs:
@@ -480,56 +639,70 @@ class Aggregates:
                 finished.add(run.person_id)
             step = total if run.status == "finished" else len(run.history) + 1
             reached_step[run.person_id] = max(step, reached_step.get(run.person_id, 0))
-            for name in {*run.history, run.state}:
-                reached_state[name].add(run.person_id)
-        step_label = self._text(locale, "web.agg.step")
-        funnel_rows = [
-            Row(
-                str(k),
-                step_label.replace("{step}", str(k)),
-                (count(sum(1 for s in reached_step.values() if s >= k)),),
-            )
-            for k in range(1, total + 1)
-        ]
-        funnel_rows.append(
-            Row("finished", self._text(locale, "web.agg.finished"), (count(len(finished)),))
-        )
-        state_rows = tuple(
-            Row(name, name, (count(len(reached_state.get(name, set()))),)) for name in spec.states
-        )
+        self._register_exercise(report, did, started, finished)
         keys = self.stored_keys(compiled)
-        distributions = []
-        for key, state in keys.items():
-            if spec.states[state].input_kind in STRUCTURED:
-                mine = [a for a in answers if a.key == key]
-                distributions.append(self._distribution(compiled, state, key, mine, locale))
-        text_keys = tuple(k for k, s in keys.items() if spec.states[s].input_kind == "text")
+        questions = [
+            self._collect(compiled, state, key, answers, locale)
+            for key, state in keys.items()
+            if spec.states[state].input_kind in STRUCTURED
+        ]
+        for question in questions:
+            self._register_question(report, did, question)
+        # Step 1 is everyone who started; the funnel ends with those who finished.
+        steps = [("started", did)] + [("step", did, k) for k in range(2, total + 1)]
+        for k in range(2, total + 1):
+            report.figure(("step", did, k), {p for p, s in reached_step.items() if s >= k}, STEP)
+        report.chain([*steps, ("finished", did)])
         over_time = None
         if all(k in keys for k in CONFIDENCE):
-            over_time = self._over_time(runs, answers, locale)
+            months = self._months(runs, answers)
+            for month, people in sorted(months.items()):
+                report.figure(("month", did, month), people, MONTH)
+                report.within(("started", did), ("month", did, month))
+        figures = report.resolve()
+        me = scope.key
+        chain = [(me, *name) for name in [*steps, ("finished", did)]]
+        step_label = self._text(locale, "web.agg.step")
+        labels = [step_label.replace("{step}", str(k)) for k in range(1, total + 1)]
+        labels.append(self._text(locale, "web.agg.finished"))
+        row_keys = [str(k) for k in range(1, total + 1)] + ["finished"]
+        funnel_rows = tuple(
+            Row(
+                row_keys[i],
+                labels[i],
+                (figures.cell(key), drop),
+                None if since is None else labels[since],
+            )
+            for i, (key, (drop, since)) in enumerate(zip(chain, figures.drops(chain), strict=True))
+        )
+        distributions = tuple(
+            self._distribution(compiled, q, figures, report, me, locale) for q in questions
+        )
+        text_keys = tuple(k for k, s in keys.items() if spec.states[s].input_kind == "text")
+        if all(k in keys for k in CONFIDENCE):
+            over_time = self._over_time(report, figures, me, runs, answers)
         return ExerciseStats(
             scope,
-            spec.id,
+            did,
             self._title(compiled, locale),
-            count(len(started)),
-            count(len(finished)),
-            Table("funnel", ("people",), tuple(funnel_rows)),
-            Table("states", ("people",), state_rows),
-            tuple(distributions),
+            figures.cell((me, "started", did)),
+            figures.cell((me, "finished", did)),
+            Table("funnel", ("people", "dropped_off"), funnel_rows),
+            distributions,
             over_time,
             text_keys,
         )
 
-    def _distribution(
+    def _collect(
         self,
         compiled: CompiledDialogue,
         state_name: str,
         key: str,
         answers: Sequence[_Answer],
         locale: str,
-    ) -> Distribution:
+    ) -> _Question:
+        """The latest answer per person to one question, with its options."""
         state = compiled.spec.states[state_name]
-        kind = state.input_kind or ""
         latest: dict[int, tuple[int, Any]] = {}
         for answer in answers:
             if answer.key != key:
@@ -537,65 +710,97 @@ class Aggregates:
             seen = latest.get(answer.person_id)
             if seen is None or answer.run_id > seen[0]:
                 latest[answer.person_id] = (answer.run_id, answer.value)
-        values = [value for _, value in latest.values()]
-        options = self._options(state, locale)
-        counts = dict.fromkeys(options, 0)
-        for value in values:
-            for oid in set(value if isinstance(value, list) else [value]):
-                if str(oid) in counts:
-                    counts[str(oid)] += 1
-        if kind == "multi":
-            cells = {oid: count(n) for oid, n in counts.items()}
-        else:
-            cells = partition(counts)
+        return _Question(
+            key,
+            state_name,
+            state.input_kind or "",
+            self._options(state, locale),
+            {pid: value for pid, (_, value) in latest.items()},
+        )
+
+    def _register_question(self, report: _Report, did: str, question: _Question) -> None:
+        """Answered count and option counts. Single answers add up to the people who
+        answered (rule 2; scales all or none, rule 3); multiple choice is nested only."""
+        self._register_answered(report, did, question.key, set(question.latest))
+        total = ("answered", did, question.key)
+        parts = []
+        for oid in question.options:
+            name = ("option", did, question.key, oid)
+            report.figure(name, question.choosers(oid), OPTION)
+            report.within(total, name)
+            parts.append(name)
+        if question.kind != "multi":
+            report.adds_up(total, parts, all_or_none=question.kind == "scale")
+
+    def _distribution(
+        self,
+        compiled: CompiledDialogue,
+        question: _Question,
+        figures: Figures,
+        report: _Report,
+        me: Hashable,
+        locale: str,
+    ) -> Distribution:
+        did = compiled.spec.id
+        answered = (me, "answered", did, question.key)
         average = None
-        if kind == "scale":
-            average = mean([float(v) for v in values if isinstance(v, int | float)])
+        if question.kind == "scale":
+            mine = report.members(me)
+            values = [
+                float(v)
+                for pid, v in question.latest.items()
+                if pid in mine and isinstance(v, int | float)
+            ]
+            average = figures.mean(answered, values)
         table = Table(
-            f"question:{key}",
+            f"question:{question.key}",
             ("people",),
-            tuple(Row(oid, label, (cells[oid],)) for oid, label in options.items()),
+            tuple(
+                Row(oid, label, (figures.cell((me, "option", did, question.key, oid)),))
+                for oid, label in question.options.items()
+            ),
         )
+        state = compiled.spec.states[question.state]
         return Distribution(
-            key, state_name, kind, self._question(state, locale), count(len(values)), table, average
+            question.key,
+            question.state,
+            question.kind,
+            self._question(state, locale),
+            figures.cell(answered),
+            table,
+            average,
         )
+
+    def _months(self, runs: list[_Run], answers: list[_Answer]) -> dict[str, set[int]]:
+        """Month a run started -> people with a before/after pair from such a run."""
+        return {month: set(pairs) for month, pairs in _monthly_pairs(runs, answers).items()}
 
     def _over_time(
         self,
+        report: _Report,
+        figures: Figures,
+        me: Hashable,
         runs: list[_Run],
         answers: list[_Answer],
-        locale: str,
     ) -> Table:
         """Confidence before and after per month a run started, paired per run."""
-        month_of = {run.id: run.started_at.astimezone(AMSTERDAM).strftime("%Y-%m") for run in runs}
-        by_run: dict[int, dict[str, float]] = defaultdict(dict)
-        owner: dict[int, int] = {}
-        for answer in answers:
-            if answer.key in CONFIDENCE and isinstance(answer.value, int | float):
-                by_run[answer.run_id][answer.key] = float(answer.value)
-                owner[answer.run_id] = answer.person_id
-        latest: dict[tuple[str, int], tuple[int, float, float]] = {}
-        for run_id, found in by_run.items():
-            if len(found) == 2 and run_id in month_of:
-                slot = (month_of[run_id], owner[run_id])
-                if slot not in latest or run_id > latest[slot][0]:
-                    latest[slot] = (run_id, found[CONFIDENCE[0]], found[CONFIDENCE[1]])
-        months: dict[str, list[tuple[float, float]]] = defaultdict(list)
-        for (month, _), (_, before, after) in latest.items():
-            months[month].append((before, after))
-        rows = tuple(
-            Row(
-                month,
-                month,
-                (
-                    count(len(pairs)),
-                    mean([b for b, _ in pairs]),
-                    mean([a for _, a in pairs]),
-                ),
+        mine = report.members(me)
+        rows = []
+        for month, pairs in sorted(_monthly_pairs(runs, answers).items()):
+            found = [pair for pid, pair in pairs.items() if pid in mine]
+            key = (me, "month", runs[0].dialogue_id, month)
+            rows.append(
+                Row(
+                    month,
+                    month,
+                    (
+                        figures.cell(key),
+                        figures.mean(key, [b for b, _ in found]),
+                        figures.mean(key, [a for _, a in found]),
+                    ),
+                )
             )
-            for month, pairs in sorted(months.items())
-        )
-        return Table("confidence_by_month", ("people", "before", "after"), rows)
+        return Table("confidence_by_month", ("people", "before", "after"), tuple(rows))
 
     # -- texts --------------------------------------------------------------------------
 
@@ -636,10 +841,12 @@ class Aggregates:
 
 
 async def _members(session: AsyncSession, scope: Scope) -> dict[int, set[int]]:
-    """Group id -> professionals in it, for the groups in scope."""
+    """Group id -> professionals in it, for every group of the scope (a report covers
+    them all, whichever one is chosen)."""
     rows = await session.execute(
         select(Membership.group_id, Membership.person_id).where(
-            Membership.group_id.in_(scope.group_ids), Membership.role == PROFESSIONAL
+            Membership.group_id.in_([gid for gid, _ in scope.groups]),
+            Membership.role == PROFESSIONAL,
         )
     )
     found: dict[int, set[int]] = defaultdict(set)
@@ -708,3 +915,26 @@ def _confidence_pairs(rows: Iterable[_Answer]) -> dict[tuple[int, str], tuple[fl
             if slot not in pairs or run_id > pairs[slot][0]:
                 pairs[slot] = (run_id, found[CONFIDENCE[0]], found[CONFIDENCE[1]])
     return {slot: (before, after) for slot, (_, before, after) in pairs.items()}
+
+
+def _monthly_pairs(
+    runs: Iterable[_Run], rows: Iterable[_Answer]
+) -> dict[str, dict[int, tuple[float, float]]]:
+    """Month a run started -> person -> (before, after) from their latest such run."""
+    month_of = {run.id: run.started_at.astimezone(AMSTERDAM).strftime("%Y-%m") for run in runs}
+    by_run: dict[int, dict[str, float]] = defaultdict(dict)
+    owner: dict[int, int] = {}
+    for row in rows:
+        if row.key in CONFIDENCE and isinstance(row.value, int | float):
+            by_run[row.run_id][row.key] = float(row.value)
+            owner[row.run_id] = row.person_id
+    latest: dict[tuple[str, int], tuple[int, float, float]] = {}
+    for run_id, found in by_run.items():
+        if len(found) == 2 and run_id in month_of:
+            slot = (month_of[run_id], owner[run_id])
+            if slot not in latest or run_id > latest[slot][0]:
+                latest[slot] = (run_id, found[CONFIDENCE[0]], found[CONFIDENCE[1]])
+    months: dict[str, dict[int, tuple[float, float]]] = defaultdict(dict)
+    for (month, person), (_, before, after) in latest.items():
+        months[month][person] = (before, after)
+    return dict(months)

@@ -858,6 +858,14 @@ async def org_exercise_page(request: Request) -> Response:
     funnel = charts.bar_chart(
         t("web.exercise.funnel"), [(r.label, r.cells[0]) for r in stats.funnel.rows]
     )
+    drops = charts.bar_chart(
+        t("web.exercise.drops"),
+        [
+            (_drop_label(web, loc, r.label, r.since), r.cells[1])
+            for r in stats.funnel.rows
+            if r.cells[1].applicable
+        ],
+    )
     distribution_charts = [
         charts.bar_chart(d.question or d.key, [(r.label, r.cells[0]) for r in d.options.rows])
         for d in stats.distributions
@@ -872,10 +880,17 @@ async def org_exercise_page(request: Request) -> Response:
         scope=scope,
         stats=stats,
         funnel=funnel,
+        drops=drops,
         distributions=list(zip(stats.distributions, distribution_charts, strict=True)),
         over_time=over_time,
         query=_scope_query(scope),
     )
+
+
+def _drop_label(web: Web, locale: str, label: str, since: str | None) -> str:
+    """A funnel step, naming the step a drop-off is counted from when that is not the
+    one just above (the steps in between are hidden)."""
+    return f"{label} ({web.text(locale, 'web.agg.since', step=since)})" if since else label
 
 
 async def _question(request: Request, viewer: Viewer, key: str) -> Any:

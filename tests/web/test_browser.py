@@ -3,9 +3,10 @@
 One test, on purpose (a browser costs seconds): the app is served by uvicorn on
 a free loopback port inside the test; a coordinator logs in with a link, opens
 the overview and a chart page at a phone's size, downloads the Excel export and
-opens it; a trainer gives feedback; and a dialogue is walked in the preview.
-Set STRAATWIJS_SCREENSHOT=path.png to keep a screenshot of the overview
-(docs/dashboard-coordinator.png was made that way).
+opens it; a dialogue is walked in the preview; a
+coordinator of a larger organisation sees where people drop off; and a trainer
+gives feedback. Set STRAATWIJS_SCREENSHOT=path.png to keep a screenshot of that
+larger organisation's overview (docs/dashboard-coordinator.png is its top 1400 pixels).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from starlette.applications import Starlette
 
 from bot.bootstrap import App
 from tests.web.conftest import World, link_for
+from tests.web.test_disclosure import NEVER, City, Member, build_city, oost, west
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
@@ -33,6 +35,21 @@ ARGS = [
     "--no-first-run",
 ]
 PHONE = {"width": 390, "height": 844}
+#: Members of the larger organisation who never started anything.
+AWAY = [Member("oost", NEVER)] * 5
+#: Runs of more exercises for the larger organisation, so its overview has figures
+#: in every training part: dialogue -> (members who started, who finished).
+MORE = {
+    "drijfveren": ([*range(22), 30, 31], range(14)),
+    "beroepsgeheim": (range(20, 42), range(20, 34)),
+    "outreachend": (range(16), range(9)),
+    "aannames": (range(10, 36), range(10, 28)),
+    "rugdekking": (range(10), range(5)),
+    "haven": (range(3, 21), range(3, 11)),
+    "zolder": (range(25, 41), range(25, 33)),
+    "bankpas": (range(12), range(6)),
+    "futsal": (range(30, 42), range(30, 38)),
+}
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(), reason="chromium is not installed (apt-get install -y chromium)"
@@ -71,7 +88,11 @@ async def test_both_roles_in_a_real_browser(
                 )
                 page = await context.new_page()
                 await coordinator(page, base, app, world, tmp_path)
-                await trainer(page, base, app, world)  # a new login replaces the session
+                city = await build_city(
+                    app, [*west(), *oost(), *AWAY], {"rita": ("west", "oost")}, others=MORE
+                )
+                await drop_offs(page, base, app, city)  # a new login replaces the session
+                await trainer(page, base, app, world)
                 await context.close()
             finally:
                 await browser.close()
@@ -94,8 +115,6 @@ async def coordinator(page: Any, base: str, app: App, world: World, tmp_path: Pa
     # Readable on a phone: nothing wider than the screen.
     width = await page.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"]
-    if target := os.environ.get("STRAATWIJS_SCREENSHOT"):
-        await page.screenshot(path=target, full_page=True)
 
     # A chart page of one exercise, with its text alternative.
     await page.goto(f"{base}/orgs/{world.orgs['amsterdam']}/exercises/scooter")
@@ -123,6 +142,23 @@ async def coordinator(page: Any, base: str, app: App, world: World, tmp_path: Pa
     chosen = (await options.nth(2).text_content() or "").strip()
     await options.nth(2).click()
     assert chosen in (await page.locator(".bubble.me").last.text_content() or "")
+
+
+async def drop_offs(page: Any, base: str, app: App, city: City) -> None:
+    """A coordinator of an organisation large enough for figures: the overview, and
+    the exercise page's drop-off chart with its text alternative."""
+    await page.goto(base + await link_for(app, city.people["rita"]))
+    await page.get_by_role("button", name="Inloggen").click()
+    await page.wait_for_url(base + "/")
+    await page.goto(f"{base}/orgs/{city.org}")
+    assert await page.locator("td.num").count() > 0
+    assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    if target := os.environ.get("STRAATWIJS_SCREENSHOT"):
+        await page.screenshot(path=target, full_page=True)
+    await page.goto(f"{base}/orgs/{city.org}/exercises/scooter")
+    drops = page.get_by_role("img", name="Waar haken mensen af?")
+    assert await drops.is_visible()
+    assert "Stap 4 (sinds Stap 1)" in (await drops.locator("desc").text_content() or "")
 
 
 async def trainer(page: Any, base: str, app: App, world: World) -> None:

@@ -1,0 +1,664 @@
+"""Derived numbers: no figure about fewer than 5 people can be worked out either.
+
+Hiding each small cell is not enough when a reader can subtract: a funnel of 27
+at step 1 next to 26 at step 2 says one person stopped, a total of 20 next to
+16 for one option says 4 chose otherwise, and an organisation next to one of its
+groups gives away the other group. The rule lives in bot/web/disclosure.py;
+these tests check it on its own and on the three ways out (page, export, chart
+data) in a world large enough to show figures:
+
+Rotterdam has West (30 professionals) and Oost (12). Rita coordinates both,
+Rob coordinates West only. In `scooter`, West: 3 never start, 1 stops at step 1,
+6 at step 3, 2 at step 5, 8 at step 8, 10 finish; Oost: 2 never start, 3 stop
+at step 3, 7 finish.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import random
+import re
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import timedelta
+from html import unescape
+from itertools import pairwise
+from typing import Any
+
+import httpx
+import pytest
+from openpyxl import load_workbook
+from starlette.applications import Starlette
+
+from bot.bootstrap import App
+from bot.store.models import AnswerRow, Group, Membership, Organisation, Person, Run
+from bot.web.aggregates import Aggregates
+from bot.web.disclosure import MIN_CELL, SUPPRESSED, Cell, Ledger
+from tests.web.conftest import START, client_for, log_in
+
+# -- the rule on its own ------------------------------------------------------------------
+
+
+def people(start: int, n: int) -> set[int]:
+    return set(range(start, start + n))
+
+
+def test_a_funnel_shows_no_drop_off_under_five() -> None:
+    ledger = Ledger()
+    sizes = [27, 26, 20, 20, 18, 10, 10]  # nested: everyone of a step is in the one above
+    keys = [("step", i) for i in range(len(sizes))]
+    for i, n in enumerate(sizes):
+        ledger.count(keys[i], people(0, n), rank=(1 if 0 < i < len(sizes) - 1 else 0,))
+    ledger.chain(keys)
+    found = ledger.resolve()
+    assert [str(found.cell(k)) for k in keys] == ["27", "< 5", "20", "< 5", "< 5", "< 5", "10"]
+    drops = found.drops(keys)
+    assert [str(c) for c, _ in drops] == ["", "< 5", "7", "< 5", "< 5", "< 5", "10"]
+    assert [since for _, since in drops] == [None, None, 0, None, None, None, 2]
+    # Zero is small too: two equal counts cannot both be shown.
+    ledger = Ledger()
+    ledger.count("started", people(0, 9), rank=(0,))
+    ledger.count("finished", people(0, 9), rank=(1,))
+    ledger.within("started", "finished")
+    found = ledger.resolve()
+    assert (str(found.cell("started")), str(found.cell("finished"))) == ("9", SUPPRESSED)
+    assert found.percent("finished", "started").hidden
+
+
+def test_nesting_is_transitive_through_hidden_counts() -> None:
+    ledger = Ledger()
+    ledger.count("members", people(0, 30), rank=(0,))
+    ledger.count("started", people(0, 28), rank=(2,))  # hidden: 2 never started
+    ledger.count("answered", people(0, 27), rank=(1,))
+    ledger.chain(["members", "started", "answered"])
+    found = ledger.resolve()
+    # 30 - 27 = 3 even though `started` is hidden between them.
+    assert found.shown("members")
+    assert not found.shown("answered")
+    assert not found.shown("started")
+
+
+def test_parts_of_a_shown_total_hide_together() -> None:
+    ledger = Ledger()
+    ledger.count("answered", people(0, 20), rank=(0,))
+    for name, start, n in (("melden", 0, 15), ("reageren", 15, 3), ("wegwuiven", 18, 2)):
+        ledger.count(name, people(start, n), rank=(1,))
+    ledger.adds_up("answered", ["melden", "reageren", "wegwuiven"])
+    found = ledger.resolve()
+    # Two hidden, holding 5 people together: 20 - 15 = 5 is no small number.
+    assert [found.shown(k) for k in ("answered", "melden", "reageren", "wegwuiven")] == [
+        True,
+        True,
+        False,
+        False,
+    ]
+    ledger = Ledger()
+    ledger.count("answered", people(0, 20), rank=(0,))
+    for name, start, n in (("melden", 0, 16), ("reageren", 16, 2), ("wegwuiven", 18, 2)):
+        ledger.count(name, people(start, n), rank=(1,))
+    ledger.adds_up("answered", ["melden", "reageren", "wegwuiven"])
+    found = ledger.resolve()
+    assert found.shown("answered")
+    assert not found.shown("melden")  # 20 - 16 = 4 would be the two others together
+    # A hidden total must not come back as the sum of its parts.
+    ledger = Ledger()
+    ledger.count("answered", people(0, 12), rank=(2,))
+    ledger.count("a", people(0, 6), rank=(1,))
+    ledger.count("b", people(6, 6), rank=(1,))
+    ledger.count("started", people(0, 14), rank=(0,))
+    ledger.within("started", "answered")
+    ledger.adds_up("answered", ["a", "b"])
+    found = ledger.resolve()
+    assert not found.shown("answered")
+    assert [found.shown("a"), found.shown("b")].count(True) == 1
+
+
+def test_a_scale_with_its_average_shows_all_values_or_none() -> None:
+    ledger = Ledger()
+    ledger.count("answered", people(0, 20), rank=(0,))
+    values = {"3": people(0, 8), "4": people(8, 7), "5": people(15, 3), "2": people(18, 2)}
+    for value, found in values.items():
+        ledger.count(value, found, rank=(1,))
+    ledger.adds_up("answered", list(values), all_or_none=True)
+    found = ledger.resolve()
+    assert found.shown("answered")
+    assert not any(found.shown(v) for v in values)
+    assert not found.mean("answered", [3.0] * 20).hidden
+
+
+def test_an_alias_is_one_figure() -> None:
+    ledger = Ledger()
+    ledger.count("started", people(0, 9), rank=(0,))
+    ledger.same("part_started", "started")
+    ledger.count("anyone", people(0, 20), rank=(1,))
+    ledger.within("anyone", "part_started")
+    found = ledger.resolve()
+    assert found.cell("part_started") == found.cell("started")
+    assert found.shown("anyone")
+
+
+# -- a world large enough to show figures ------------------------------------------------
+
+PATH = [
+    "intro",
+    "situatie",
+    "keuze",
+    "gevolg_melden",
+    "intimidatie",
+    "meegemaakt",
+    "gevoel",
+    "bedoeling",
+    "kern",
+    "prive",
+    "alternatief",
+    "zeker_na",
+    "volgende_week",
+]
+NEVER, FINISHED = 0, 99
+
+
+@dataclass(frozen=True)
+class Member:
+    group: str
+    stop: int  # the step the run stopped at; NEVER (no run) or FINISHED
+    before: int | None = None
+    choice: str | None = None
+    after: int | None = None
+    feelings: tuple[str, ...] = ()
+
+
+def west() -> list[Member]:
+    befores = iter([3] * 10 + [4] * 8 + [2] * 5 + [5] * 2 + [1])
+    choices = iter(["melden"] * 16 + ["reageren"] * 2 + ["wegwuiven"] * 2)
+    afters = iter([4] * 6 + [5] * 4)
+    found = [Member("west", NEVER) for _ in range(3)] + [Member("west", 1)]
+    found += [Member("west", 3, next(befores)) for _ in range(6)]
+    for stop, n in ((5, 2), (8, 8)):
+        found += [Member("west", stop, next(befores), next(choices)) for _ in range(n)]
+    found += [
+        Member("west", FINISHED, next(befores), next(choices), next(afters)) for _ in range(10)
+    ]
+    return found
+
+
+def oost() -> list[Member]:
+    befores = iter([3] * 4 + [4] * 6)
+    choices = iter(["melden"] * 5 + ["reageren"] * 2)
+    found = [Member("oost", NEVER) for _ in range(2)]
+    found += [Member("oost", 3, next(befores)) for _ in range(3)]
+    found += [Member("oost", FINISHED, next(befores), next(choices), 4) for _ in range(7)]
+    return found
+
+
+@dataclass
+class City:
+    org: int
+    groups: dict[str, int]
+    people: dict[str, int]
+
+
+async def build_city(
+    app: App,
+    members: Sequence[Member],
+    coordinators: dict[str, tuple[str, ...]],
+    name: str = "Rotterdam",
+    others: Mapping[str, tuple[Sequence[int], Sequence[int]]] | None = None,
+) -> City:
+    """An organisation whose groups are named by the members, each with a scooter run
+    that stopped where the member says (answers as far as they got); `others` adds
+    runs of more exercises without answers: dialogue -> (who started, who finished),
+    as indices into `members`."""
+    version = app.engine.dialogue("scooter").version
+
+    async def work(session: Any) -> City:
+        org = Organisation(name=name)
+        names = sorted({m.group for m in members})
+        groups = {g: Group(organisation=org, name=g.title()) for g in names}
+        session.add_all(groups.values())
+        everyone = [*coordinators, *(f"m{i}" for i in range(len(members)))]
+        persons = {
+            who: Person(
+                channel="telegram",
+                external_id=f"{name}-{i}",
+                first_name=who.title(),
+                locale="nl",
+                consented_at=START - timedelta(days=30),
+            )
+            for i, who in enumerate(everyone)
+        }
+        session.add_all(persons.values())
+        await session.flush()
+        for who, places in coordinators.items():
+            for group in places:
+                session.add(
+                    Membership(
+                        person_id=persons[who].id, group_id=groups[group].id, role="coordinator"
+                    )
+                )
+        for i, member in enumerate(members):
+            person = persons[f"m{i}"]
+            session.add(
+                Membership(
+                    person_id=person.id, group_id=groups[member.group].id, role="professional"
+                )
+            )
+            if member.stop == NEVER:
+                continue
+            done = member.stop == FINISHED
+            history = PATH if done else PATH[: member.stop - 1]
+            run = Run(
+                person_id=person.id,
+                dialogue_id="scooter",
+                version=version,
+                state="slot" if done else PATH[member.stop - 1],
+                history=list(history),
+                status="finished" if done else "active",
+                step=len(history),
+                started_at=START - timedelta(days=3),
+                finished_at=START - timedelta(days=3) if done else None,
+            )
+            session.add(run)
+            await session.flush()
+            for state, key, kind, value in (
+                ("intro", "zeker_voor", "scale", member.before),
+                ("keuze", "keuze", "choice", member.choice),
+                ("gevoel", "gevoel", "multi", list(member.feelings) or None),
+                ("zeker_na", "zeker_na", "scale", member.after),
+            ):
+                if value is not None:
+                    session.add(
+                        AnswerRow(
+                            run_id=run.id,
+                            person_id=person.id,
+                            dialogue_id="scooter",
+                            state=state,
+                            key=key,
+                            kind=kind,
+                            value=value,
+                        )
+                    )
+        for dialogue_id, (started, finished) in (others or {}).items():
+            compiled = app.engine.dialogue(dialogue_id)
+            for i in started:
+                done = i in finished
+                session.add(
+                    Run(
+                        person_id=persons[f"m{i}"].id,
+                        dialogue_id=dialogue_id,
+                        version=compiled.version,
+                        state=compiled.spec.start,
+                        history=[],
+                        status="finished" if done else "active",
+                        started_at=START - timedelta(days=5),
+                        finished_at=START - timedelta(days=5) if done else None,
+                    )
+                )
+        await session.flush()
+        return City(
+            org.id, {k: g.id for k, g in groups.items()}, {k: p.id for k, p in persons.items()}
+        )
+
+    return await app.db.write(work)
+
+
+@pytest.fixture
+async def city(app: App) -> City:
+    return await build_city(app, west() + oost(), {"rita": ("west", "oost"), "rob": ("west",)})
+
+
+@pytest.fixture
+async def rita(app: App, web: Starlette, city: City) -> AsyncIterator[httpx.AsyncClient]:
+    async with client_for(web) as client:
+        await log_in(client, app, city.people["rita"])
+        yield client
+
+
+@pytest.fixture
+async def rob(app: App, web: Starlette, city: City) -> AsyncIterator[httpx.AsyncClient]:
+    async with client_for(web) as client:
+        await log_in(client, app, city.people["rob"])
+        yield client
+
+
+async def get(client: httpx.AsyncClient, path: str) -> httpx.Response:
+    response = await client.get(path)
+    assert response.status_code == 200, (path, response.status_code, response.text[:300])
+    return response
+
+
+def number(value: Any) -> int | float | None:
+    """A shown figure, or None for "< 5" (and for empty cells)."""
+    if value in (None, "", SUPPRESSED):
+        return None
+    return float(value) if isinstance(value, str) else value
+
+
+def check_funnel(reached: Sequence[Any], dropped: Sequence[Any] | None = None) -> None:
+    """Shown counts of a funnel: each at least 5, and any two at least 5 apart
+    (every step is nested in the ones above it); a drop-off is the difference to
+    the last shown step above."""
+    shown = [(i, number(v)) for i, v in enumerate(reached) if number(v) is not None]
+    for _, n in shown:
+        assert n is not None
+        assert n >= MIN_CELL, reached
+    for (_, a), (_, b) in pairwise(shown):
+        assert a is not None
+        assert b is not None
+        assert a - b >= MIN_CELL, reached
+    if dropped is not None:
+        last = None
+        for i, value in enumerate(reached):
+            n = number(value)
+            if n is not None and last is not None:
+                assert number(dropped[i]) == last - n, (reached, dropped)
+            elif i > 0:
+                assert number(dropped[i]) is None, (reached, dropped)
+            if n is not None:
+                last = n
+
+
+def base(city: City) -> str:
+    return f"/orgs/{city.org}"
+
+
+# -- the funnel: drop-offs per step, never under five ------------------------------------
+
+
+async def test_the_funnel_shows_drop_offs_of_five_or_more_in_the_chart_data(
+    rob: httpx.AsyncClient, city: City
+) -> None:
+    path = base(city)
+    data = (await get(rob, f"{path}/exercises/scooter/data.json")).json()
+    rows = data["funnel"]["rows"]
+    reached = [r["people"] for r in rows]
+    dropped = [r["dropped_off"] for r in rows]
+    check_funnel(reached, dropped)
+    by_key = {r["key"]: r for r in rows}
+    assert data["started"] == 27
+    assert data["finished"] == 10
+    # 27 -> 26 -> 26 -> 20: steps 2 and 3 would show that one person stopped.
+    assert (by_key["2"]["people"], by_key["3"]["people"]) == (SUPPRESSED, SUPPRESSED)
+    assert (by_key["4"]["people"], by_key["4"]["dropped_off"]) == (20, 7)
+    assert by_key["4"]["dropped_off_since"] == "Stap 1"
+    # 20 -> 18 at step 6 is two people; 18 -> 10 would be 8, but 10 is also
+    # where the finished count stands, so step 9 stays hidden and the drop-off
+    # is counted to "finished".
+    assert by_key["6"]["people"] == SUPPRESSED
+    assert by_key["9"]["people"] == SUPPRESSED
+    assert (by_key["finished"]["people"], by_key["finished"]["dropped_off"]) == (10, 10)
+    assert by_key["finished"]["dropped_off_since"] == "Stap 4"
+    assert by_key["1"]["dropped_off"] is None  # nothing above the first step
+
+
+async def test_the_funnel_on_the_page_and_in_its_charts(rob: httpx.AsyncClient, city: City) -> None:
+    path = base(city)
+    html = (await get(rob, f"{path}/exercises/scooter")).text
+    descs = [unescape(d) for d in re.findall(r"<desc[^>]*>([^<]*)</desc>", html)]
+    funnel = next(d for d in descs if d.startswith("Stap 1:"))
+    reached = [item.split(": ")[1] for item in funnel.split("; ")]
+    check_funnel(reached)
+    assert (reached[0], reached[3], reached[-1]) == ("27", "20", "10")
+    drops = next(d for d in descs if d.startswith("Stap 2:"))
+    assert "Stap 4 (sinds Stap 1): 7" in drops
+    assert "Afgemaakt (sinds Stap 4): 10" in drops
+    # The bars: every value shown in the funnel chart keeps the distance too.
+    chart = html[html.index('<svg class="chart chart-bars"') :]
+    chart = chart[: chart.index("</svg>")]
+    values = [unescape(v) for v in re.findall(r'<text class="value"[^>]*>([^<]*)</text>', chart)]
+    check_funnel(values)
+    # The table: reached and dropped off per step.
+    table = html[html.index('<table class="figures">') :]
+    table = table[: table.index("</table>")]
+    cells = re.findall(r'<td data-label="[^"]*" class="(num|suppressed|na)">([^<]*)', table)
+    reached_cells = [unescape(v) for _, v in cells[0::2]]
+    dropped_cells = [unescape(v).strip() for _, v in cells[1::2]]
+    check_funnel(reached_cells, dropped_cells)
+    assert reached_cells == reached
+    assert "sinds Stap 1" in table
+
+
+async def test_the_funnel_in_the_exports(rob: httpx.AsyncClient, city: City) -> None:
+    path = base(city)
+    body = (await get(rob, f"{path}/export.csv?dialogue=scooter")).content.decode("utf-8-sig")
+    rows = [r for r in csv.DictReader(io.StringIO(body)) if r["table"] == "funnel"]
+    reached = [r["value"] for r in rows if r["measure"] == "people"]
+    dropped = {r["item"]: r["value"] for r in rows if r["measure"] == "dropped_off"}
+    items = [r["item"] for r in rows if r["measure"] == "people"]
+    assert "Stap 1" not in dropped  # nothing above the first step: no row at all
+    check_funnel(reached, [dropped.get(item, "") for item in items])
+    assert dropped["Stap 4"] == "7"
+    since = {r["item"]: r["value"] for r in rows if r["measure"] == "dropped_off_since"}
+    assert since == {"Stap 4": "Stap 1", "Afgemaakt": "Stap 4"}
+    sheet = load_workbook(
+        io.BytesIO((await get(rob, f"{path}/export.xlsx?dialogue=scooter")).content)
+    ).active
+    assert sheet is not None
+    xlsx = [r for r in sheet.iter_rows(min_row=2, values_only=True) if r[2] == "funnel"]
+    assert [r[5] for r in xlsx if r[4] == "people"] == reached
+
+
+# -- partitions: a total minus the visible parts ---------------------------------------------
+
+
+async def test_a_total_minus_the_shown_options_is_no_small_number(
+    rob: httpx.AsyncClient, city: City
+) -> None:
+    path = base(city)
+    keuze = (await get(rob, f"{path}/exercises/scooter/data.json?key=keuze")).json()
+    options = {o["key"]: o["people"] for o in keuze["options"]}
+    # 20 answered, 16 chose melden: showing both says 4 chose something else.
+    assert keuze["people"] == 20
+    assert options == {"reageren": SUPPRESSED, "wegwuiven": SUPPRESSED, "melden": SUPPRESSED}
+    # Confidence before: 26 of the 27 who started answered, so that count (and its
+    # average) is hidden, and the values shown do not add up to it.
+    before = (await get(rob, f"{path}/exercises/scooter/data.json?key=zeker_voor")).json()
+    assert before["people"] == SUPPRESSED
+    assert before["average"] == SUPPRESSED
+    assert [o["people"] for o in before["options"]] == [SUPPRESSED, 5, 10, 8, SUPPRESSED]
+    # Confidence after: people and average shown, so no single value count (with two
+    # hidden values the average would give them away).
+    after = (await get(rob, f"{path}/exercises/scooter/data.json?key=zeker_na")).json()
+    assert (after["people"], after["average"]) == (10, 4.4)
+    assert {o["people"] for o in after["options"]} == {SUPPRESSED}
+    # The same on the question page and in its export.
+    page = (await get(rob, f"{path}/exercises/scooter/questions/keuze")).text
+    assert ">16<" not in page
+    body = (await get(rob, f"{path}/export.csv?dialogue=scooter&key=keuze")).content
+    assert [r[5] for r in csv.reader(io.StringIO(body.decode("utf-8-sig")))][1:] == [SUPPRESSED] * 3
+
+
+# -- the organisation and its groups ---------------------------------------------------------
+
+
+def tables(data: dict[str, Any]) -> dict[tuple[str, str, str], Any]:
+    """(table, row, column) -> value of an overview document."""
+    found = {}
+    for table in data["tables"]:
+        for row in table["rows"]:
+            for column in table["columns"]:
+                found[(table["name"], row["key"], column)] = row[column]
+    return found
+
+
+async def test_the_organisation_minus_a_group_gives_nothing_away(
+    rita: httpx.AsyncClient, rob: httpx.AsyncClient, city: City
+) -> None:
+    path = base(city)
+    org = (await get(rita, f"{path}/exercises/scooter/data.json")).json()
+    west_rita = (
+        await get(rita, f"{path}/exercises/scooter/data.json?group={city.groups['west']}")
+    ).json()
+    oost_rita = (
+        await get(rita, f"{path}/exercises/scooter/data.json?group={city.groups['oost']}")
+    ).json()
+    # Oost: 10 started, 7 finished is a drop-off of 3, so finished is hidden there;
+    # Rotterdam's 17 minus West's 10 would give it back, so West's is hidden for Rita.
+    assert (oost_rita["started"], oost_rita["finished"]) == (10, SUPPRESSED)
+    assert (org["started"], org["finished"]) == (37, 17)
+    assert west_rita["finished"] == SUPPRESSED
+    # Rob sees West only: nothing to subtract it from, so he sees its 10.
+    west_rob = (await get(rob, f"{path}/exercises/scooter/data.json")).json()
+    assert west_rob["finished"] == 10
+    # Every count of the overview: where Rotterdam's is shown, its groups never show
+    # all but one of theirs.
+    documents = {
+        None: (await get(rita, f"{path}/data.json")).json(),
+        **{
+            g: (await get(rita, f"{path}/data.json?group={gid}")).json()
+            for g, gid in city.groups.items()
+        },
+    }
+    cells = {scope: tables(doc) for scope, doc in documents.items()}
+    checked = 0
+    for key, total in cells[None].items():
+        if key[0] == "groups" or key[2] not in ("started", "finished", "people"):
+            continue
+        if number(total) is not None:
+            parts = [number(cells[g][key]) for g in city.groups]
+            assert parts.count(None) != 1, (key, total, parts)
+            checked += 1
+    assert checked >= 2
+    for key in ("started", "finished"):
+        parts = [number(d[key]) for d in (west_rita, oost_rita)]
+        assert parts.count(None) != 1, key
+
+
+async def test_overview_exercise_and_question_pages_agree(
+    rita: httpx.AsyncClient, rob: httpx.AsyncClient, city: City
+) -> None:
+    """The same figure reads the same on every page, or one page would undo another."""
+    path = base(city)
+    for client, scopes in ((rita, [None, *city.groups.values()]), (rob, [None])):
+        for gid in scopes:
+            query = f"?group={gid}" if gid else ""
+            and_group = f"&group={gid}" if gid else ""
+            overview = tables((await get(client, f"{path}/data.json{query}")).json())
+            stats = (await get(client, f"{path}/exercises/scooter/data.json{query}")).json()
+            assert overview[("exercises", "scooter", "started")] == stats["started"]
+            assert overview[("exercises", "scooter", "finished")] == stats["finished"]
+            for distribution in stats["distributions"]:
+                alone = (
+                    await get(
+                        client,
+                        f"{path}/exercises/scooter/data.json?key={distribution['key']}{and_group}",
+                    )
+                ).json()
+                assert alone == distribution
+            check_funnel(
+                [r["people"] for r in stats["funnel"]["rows"]],
+                [r["dropped_off"] for r in stats["funnel"]["rows"]],
+            )
+
+
+# -- random worlds: the rule holds across every page and scope ------------------------------
+
+STOPS = (NEVER, 1, 2, 3, 4, 5, 8, 12, FINISHED, FINISHED, FINISHED)
+FEELINGS = ("schrik", "angst", "boos", "pal", "schaamte", "twijfel", "weinig")
+
+
+def random_members(rng: random.Random) -> list[Member]:
+    found = []
+    for group in ("a", "b", "c")[: rng.randint(2, 3)]:
+        for _ in range(rng.randint(3, 28)):
+            stop = rng.choice(STOPS)
+            found.append(
+                Member(
+                    group,
+                    stop,
+                    rng.randint(1, 5) if stop >= 2 else None,
+                    rng.choice(["melden", "melden", "reageren", "wegwuiven"])
+                    if stop >= 4
+                    else None,
+                    rng.choice([3, 4, 4, 5]) if stop == FINISHED else None,
+                    tuple(rng.sample(FEELINGS, rng.randint(1, 2))) if stop >= 8 else (),
+                )
+            )
+    return found
+
+
+def check_shown(cells: Sequence[Cell], parts: Sequence[Sequence[Cell]]) -> None:
+    """An organisation's counts next to its groups': never exactly one group hidden."""
+    for total, mine in zip(cells, zip(*parts, strict=True), strict=True):
+        if not total.hidden:
+            assert [c.hidden for c in mine].count(True) != 1, (total, mine)
+
+
+def check_nested(outer: Cell, inner: Cell) -> None:
+    if not outer.hidden and not inner.hidden:
+        assert outer.number is not None
+        assert inner.number is not None
+        assert outer.number - inner.number >= MIN_CELL, (outer, inner)
+
+
+@pytest.mark.parametrize("seed", range(6))
+async def test_random_worlds_keep_the_rule_on_every_page(app: App, seed: int) -> None:
+    rng = random.Random(seed)
+    members = random_members(rng)
+    groups = tuple(sorted({m.group for m in members}))
+    city = await build_city(app, members, {"cleo": groups}, name=f"Stad {seed}")
+    figures = Aggregates(app.db, app.engine)
+    whole = await figures.scope(city.people["cleo"], city.org, None)
+    scopes = [whole] + [replace(whole, group_id=city.groups[g]) for g in groups]
+    stats = [await figures.exercise(s, "scooter", "nl") for s in scopes]
+    overviews = [await figures.overview(s, "nl") for s in scopes]
+    for scope, found, overview in zip(scopes, stats, overviews, strict=True):
+        # The pages agree on every figure they share.
+        row = next(r for r in overview.exercises.rows if r.key == "scooter")
+        assert (row.cells[0], row.cells[1]) == (found.started, found.finished)
+        for distribution in found.distributions:
+            assert await figures.question(scope, "scooter", distribution.key, "nl") == distribution
+        # Nested counts keep their distance; a funnel's drop-offs are explicit.
+        rows = found.funnel.rows
+        check_funnel([str(r.cells[0]) for r in rows], [str(r.cells[1]) for r in rows])
+        check_nested(found.started, found.finished)
+        for distribution in found.distributions:
+            check_nested(found.started, distribution.people)
+            for option in distribution.options.rows:
+                check_nested(distribution.people, option.cells[0])
+                check_nested(found.started, option.cells[0])
+            if distribution.kind != "multi" and not distribution.people.hidden:
+                hidden = [r.cells[0] for r in distribution.options.rows if r.cells[0].hidden]
+                assert len(hidden) != 1
+                shown = sum(r.cells[0].number or 0 for r in distribution.options.rows)
+                assert distribution.people.number is not None
+                assert not hidden or distribution.people.number - shown >= MIN_CELL
+    # The organisation minus its shown groups is never one small group.
+    org, parts = stats[0], stats[1:]
+    check_shown([org.started, org.finished], [[p.started, p.finished] for p in parts])
+    check_shown(
+        [r.cells[0] for r in org.funnel.rows], [[r.cells[0] for r in p.funnel.rows] for p in parts]
+    )
+    for index, distribution in enumerate(org.distributions):
+        check_shown(
+            [distribution.people, *(r.cells[0] for r in distribution.options.rows)],
+            [
+                [
+                    p.distributions[index].people,
+                    *(r.cells[0] for r in p.distributions[index].options.rows),
+                ]
+                for p in parts
+            ],
+        )
+    check_shown(
+        [c for r in overviews[0].exercises.rows for c in r.cells[:2]],
+        [[c for r in o.exercises.rows for c in r.cells[:2]] for o in overviews[1:]],
+    )
+
+
+async def test_confidence_before_and_after_in_the_overview(
+    rob: httpx.AsyncClient, city: City
+) -> None:
+    """The 10 who finished have a before/after pair; 26 answered "before", so the 16
+    who stopped on the way are no small number, and the pair count is shown."""
+    data = tables((await get(rob, f"{base(city)}/data.json")).json())
+    assert data[("confidence", "scooter", "people")] == 10
+    assert data[("confidence", "scooter", "before")] == 2.9
+    assert data[("confidence", "scooter", "after")] == 4.4
+    assert (
+        data[("exercises", "scooter", "started")],
+        data[("exercises", "scooter", "finished")],
+    ) == (27, 10)
+    assert data[("exercises", "scooter", "completion_percent")] == 37
+    # 30 members next to 27 who started would say that 3 never did.
+    assert data[("groups", str(city.groups["west"]), "members")] == SUPPRESSED
