@@ -1,8 +1,11 @@
-"""Diagrams generated from the dialogue files (mermaid and Graphviz dot)."""
+"""Diagrams generated from the dialogue files (mermaid and Graphviz dot), and the
+graph they are drawn from (`graph`) for renderers that lay it out themselves."""
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from bot.dialogues.model import AllOf, AnyOf, Compare, Condition, Dialogue, NotCond
 
@@ -19,6 +22,68 @@ def edges(dialogue: Dialogue) -> Iterator[tuple[str, str, str]]:
         elif isinstance(nxt, list):
             for rule in nxt:
                 yield name, rule.to, describe(rule.if_) if rule.if_ is not None else "else"
+
+
+@dataclass(frozen=True)
+class Node:
+    """One state: its input kind ("end" for an end state) and its depth, the fewest
+    transitions from the start."""
+
+    name: str
+    kind: str
+    depth: int
+    start: bool = False
+
+    @property
+    def end(self) -> bool:
+        return self.kind == "end"
+
+
+@dataclass(frozen=True)
+class Edge:
+    """One way from a state to the next: the option id, the condition or "" (always)."""
+
+    source: str
+    target: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Graph:
+    """The states reachable from the start (by depth, then file order) and the
+    transitions between them (in file order), as `edges` yields them."""
+
+    nodes: tuple[Node, ...]
+    edges: tuple[Edge, ...]
+
+
+def graph(dialogue: Dialogue) -> Graph:
+    """The dialogue as nodes and edges, for a layered drawing (states by depth).
+
+    Only states reachable from the start are included (the validator already
+    refuses unreachable ones; a renderer should not have to guess where to put
+    them)."""
+    found = [Edge(*edge) for edge in edges(dialogue)]
+    depth = {dialogue.start: 0}
+    todo = deque([dialogue.start])
+    while todo:
+        name = todo.popleft()
+        for edge in found:
+            if edge.source == name and edge.target in dialogue.states and edge.target not in depth:
+                depth[edge.target] = depth[name] + 1
+                todo.append(edge.target)
+    order = {name: index for index, name in enumerate(dialogue.states)}
+    nodes = tuple(
+        Node(
+            name,
+            "end" if dialogue.states[name].end else dialogue.states[name].input_kind or "",
+            depth[name],
+            name == dialogue.start,
+        )
+        for name in sorted(depth, key=lambda n: (depth[n], order[n]))
+    )
+    kept = tuple(e for e in found if e.source in depth and e.target in depth)
+    return Graph(nodes, kept)
 
 
 def describe(condition: Condition) -> str:

@@ -39,14 +39,14 @@ from bot.audit import EXPORT, REVEAL_NAMES, Audit
 from bot.bootstrap import App
 from bot.clock import AMSTERDAM
 from bot.dialogues.content import fill
-from bot.dialogues.diagram import mermaid
+from bot.dialogues.diagram import graph, mermaid
 from bot.dialogues.model import Part
 from bot.engine.engine import UnknownDialogue
 from bot.pushes import PushError, parse_when
 from bot.review import FEEDBACK_MAX, AccessDenied, AnswerView, Gone, MemberInfo
 from bot.store.db import StoreError
 from bot.store.repo import Pseudonymiser, Repository
-from bot.web import charts, preview
+from bot.web import charts, flowchart, preview
 from bot.web.aggregates import Aggregates, FreeTextRefused, UnknownQuestion
 from bot.web.aggregates import Scope as AggScope
 from bot.web.aggregates import export_rows as aggregate_rows
@@ -69,6 +69,8 @@ log = logging.getLogger(__name__)
 
 HERE = Path(__file__).resolve().parent
 NOTE_MAX = 500
+#: Input kinds named in the dialogue diagram ("end" for an end state).
+FLOW_KINDS = ("choice", "multi", "scale", "text", "yesno", "continue", "end")
 #: Forms are small; a larger body is refused before it is parsed.
 MAX_FORM_BYTES = 64 * 1024
 CSP = (
@@ -1038,18 +1040,39 @@ async def preview_page(request: Request) -> Response:
         query = {"locale": locale, **({"p": path} if path else {})}
         return f"/preview/{dialogue_id}?{urlencode(query)}"
 
+    title = web.text(wanted, compiled.spec.title)
+    flow = graph(compiled.spec)
+    kinds = {kind: web.text(wanted, f"web.preview.kind.{kind}") for kind in FLOW_KINDS}
+    svg = flowchart.render(
+        flow,
+        "flow",
+        web.text(wanted, "web.preview.diagram_title", title=title),
+        web.text(
+            wanted,
+            "web.preview.diagram_desc",
+            states=len(flow.nodes),
+            transitions=len(flowchart.arrows(flow)),
+            start=compiled.spec.start,
+        ),
+        kinds,
+        current=screen.state,
+        described_by="flow-list",
+    )
     return _page(
         request,
         "preview.html",
         viewer,
         locale=wanted,
         dialogue_id=dialogue_id,
-        title=web.text(wanted, compiled.spec.title),
+        title=title,
         spec=compiled.spec,
         screen=screen,
         link=link,
         locales=sorted(web.catalog.locales),
         diagram=mermaid(compiled.spec),
+        flow=flow,
+        arrows=flowchart.arrows(flow),
+        flow_svg=svg,
     )
 
 

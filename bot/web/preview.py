@@ -71,6 +71,7 @@ class Screen:
     path: str
     finished: bool
     progress: str | None
+    state: str = ""  # where the run stands, marked in the diagram
 
 
 def encode(tokens: list[str]) -> str:
@@ -177,6 +178,7 @@ def play(
         path,
         finished,
         None if finished else progress,
+        run.state,
     )
 
 

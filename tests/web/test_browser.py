@@ -3,7 +3,7 @@
 One test, on purpose (a browser costs seconds): the app is served by uvicorn on
 a free loopback port inside the test; a coordinator logs in with a link, opens
 the overview and a chart page at a phone's size, downloads the Excel export and
-opens it; a dialogue is walked in the preview; a
+opens it; a dialogue is walked in the preview and its diagram is on screen; a
 coordinator of a larger organisation sees where people drop off; and a trainer
 gives feedback. Set STRAATWIJS_SCREENSHOT=path.png to keep a screenshot of that
 larger organisation's overview (docs/dashboard-coordinator.png is its top 1400 pixels).
@@ -142,6 +142,21 @@ async def coordinator(page: Any, base: str, app: App, world: World, tmp_path: Pa
     chosen = (await options.nth(2).text_content() or "").strip()
     await options.nth(2).click()
     assert chosen in (await page.locator(".bubble.me").last.text_content() or "")
+
+    # Its diagram: drawn on the server, visible, the current state marked; wider
+    # than a phone, it scrolls in its own box and the page stays phone-wide.
+    diagram = page.locator("svg.flow")
+    await diagram.scroll_into_view_if_needed()
+    assert await diagram.is_visible()
+    assert await page.locator("svg.flow g.node").count() == len(
+        app.engine.dialogue("scooter").spec.states
+    )
+    current = page.locator("svg.flow g.node.current")
+    assert await current.get_attribute("data-state") == "gevolg_melden"  # the third option
+    box = await current.bounding_box()
+    assert box is not None
+    assert box["width"] > 100  # drawn at its own size, text readable
+    assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
 
 async def drop_offs(page: Any, base: str, app: App, city: City) -> None:
