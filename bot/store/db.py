@@ -151,17 +151,21 @@ class Database:
         deferred = {"sqlite_begin": "DEFERRED"} if self.sqlite else {}
         self._sync_reader = engines.sync.execution_options(**deferred)
         self._async_reader = engines.async_.execution_options(**deferred)
-        self._threads = ThreadPoolExecutor(THREADS, thread_name_prefix="straatwijs-db")
         self._inline: Any = None  # SQLite: a connection for work done on the event loop
-        # SQLite takes one writer at a time. Queueing our writes on one thread keeps
-        # them off SQLite's busy handler, which sleeps in growing steps (1, 2, 5,
-        # 10 ms...) and made three concurrent updates wait far longer than they ran.
-        # Other processes (a second worker, the CLI) are still waited out by it.
-        self._writer = (
-            ThreadPoolExecutor(1, thread_name_prefix="straatwijs-db-writer")
-            if self.sqlite
-            else self._threads
-        )
+        self._threads, self._writer = self._executors()
+
+    def _executors(self) -> tuple[ThreadPoolExecutor, ThreadPoolExecutor]:
+        """Threads for transactions, and the one that writes.
+
+        SQLite takes one writer at a time. Queueing our writes on one thread keeps
+        them off SQLite's busy handler, which sleeps in growing steps (1, 2, 5,
+        10 ms...) and made three concurrent updates wait far longer than they ran.
+        Other processes (a second worker, the CLI) are still waited out by it.
+        """
+        threads = ThreadPoolExecutor(THREADS, thread_name_prefix="straatwijs-db")
+        if not self.sqlite:
+            return threads, threads
+        return threads, ThreadPoolExecutor(1, thread_name_prefix="straatwijs-db-writer")
 
     @overload
     async def write(self, work: Callable[[Session], T]) -> T: ...
@@ -289,11 +293,14 @@ class Database:
         await asyncio.to_thread(self._shutdown)
 
     def _shutdown(self) -> None:
+        """Close every connection; like an engine, the Database reconnects if used again."""
         if self._inline is not None:
             self._inline.close()
+            self._inline = None
         self._writer.shutdown(wait=True)
         self._threads.shutdown(wait=True)
         self.engines.sync.dispose()
+        self._threads, self._writer = self._executors()
 
 
 def describe(exc: BaseException) -> str:

@@ -13,12 +13,14 @@ import hashlib
 import hmac
 import logging
 import os
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlparse
 
 from bot.bootstrap import App, build, load_catalog
 from bot.dialogues.catalog import Catalog
 from bot.settings import Settings
+from bot.store.db import StoreError
 from bot.store.migrate import upgrade
 
 log = logging.getLogger(__name__)
@@ -145,8 +147,14 @@ def webhook_secret(settings: Settings) -> str:
     ).hexdigest()[:48]
 
 
-def webhook_app(application: Any, secret: str, path: str) -> Any:
-    """The ASGI app Telegram posts to: checks the secret, handles, then answers."""
+def webhook_app(
+    application: Any, secret: str, path: str, ping: Callable[[], Awaitable[None]] | None = None
+) -> Any:
+    """The ASGI app Telegram posts to: checks the secret, handles, then answers.
+
+    `/healthz` answers 503 when `ping` (the database check) fails, so a load
+    balancer stops sending updates to a worker that could not store them.
+    """
     from starlette.applications import Starlette
     from starlette.requests import Request
     from starlette.responses import JSONResponse, PlainTextResponse
@@ -170,7 +178,13 @@ def webhook_app(application: Any, secret: str, path: str) -> Any:
         return PlainTextResponse("ok" if handled else "retry", status_code=200 if handled else 500)
 
     async def health(request: Request) -> JSONResponse:
-        return JSONResponse({"ok": True})
+        if ping is not None:
+            try:
+                await ping()
+            except StoreError as exc:
+                log.warning("health check: %s", exc)
+                return JSONResponse({"status": "unavailable"}, status_code=503)
+        return JSONResponse({"status": "ok"})
 
     return Starlette(
         routes=[Route(path, receive, methods=["POST"]), Route("/healthz", health, methods=["GET"])]
@@ -220,7 +234,7 @@ async def serve_webhook(settings: Settings, catalog: Catalog) -> None:
             pusher = dispatcher(application, app)
             sender = asyncio.create_task(pusher.run())
             config = uvicorn.Config(
-                webhook_app(application, secret, path),
+                webhook_app(application, secret, path, app.db.ping),
                 host=settings.webhook_listen,
                 port=settings.webhook_port,
                 log_level="warning",

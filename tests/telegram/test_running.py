@@ -12,6 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bot.store.db import StoreError
+from bot.telegram.runner import webhook_app
 from tests.fake_telegram import SECRET_HEADER, FakeTelegram
 from tests.telegram.conftest import TOKEN
 
@@ -130,10 +132,11 @@ async def test_webhook_with_and_without_the_secret(bot_env, tmp_path):
         async with httpx.AsyncClient(trust_env=False) as client:
             for _ in range(100):  # wait until the server listens
                 try:
-                    await client.get(f"http://127.0.0.1:{port}/healthz")
+                    health = await client.get(f"http://127.0.0.1:{port}/healthz")
                     break
                 except httpx.ConnectError:
                     await asyncio.sleep(0.1)
+            assert health.json() == {"status": "ok"}  # the database answered
             update = {
                 "update_id": 1,
                 "message": {
@@ -158,3 +161,17 @@ async def test_webhook_with_and_without_the_secret(bot_env, tmp_path):
         code_exit, err = await proc.stop()
         assert code_exit == 0, err
     assert fake.unknown_calls == []
+
+
+async def test_webhook_health_reports_an_unreachable_database():
+    """A worker that cannot reach its database says so, so the proxy routes around it."""
+
+    async def unreachable() -> None:
+        raise StoreError("cannot reach the database: connection refused")
+
+    app = webhook_app(object(), "geheim", "/telegram/hook", unreachable)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://worker") as client:
+        response = await client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json() == {"status": "unavailable"}

@@ -1,11 +1,16 @@
-"""Alembic environment: migrations run with a sync driver on the configured URL."""
+"""Alembic environment: migrations run with a sync driver on the configured URL.
+
+On PostgreSQL the run holds an advisory lock, so workers that start at the same
+moment migrate one after the other: the second finds the schema current instead
+of creating the same tables again.
+"""
 
 from __future__ import annotations
 
 import os
 
 from alembic import context
-from sqlalchemy import create_engine, pool
+from sqlalchemy import Connection, create_engine, func, pool, select
 
 from bot.store.db import is_sqlite, sync_url
 from bot.store.models import Base
@@ -23,8 +28,26 @@ def run_migrations() -> None:
         return
     engine = create_engine(sync_url(url), poolclass=pool.NullPool)
     with engine.connect() as conn:
-        _run(conn)
+        if conn.dialect.name != "postgresql":
+            _run(conn)
+        else:
+            _locked(conn)
     engine.dispose()
+
+
+# Any fixed number: the key of the advisory lock that serialises migrations.
+MIGRATION_LOCK = 0x5354_5241_4154_0001
+
+
+def _locked(conn: Connection) -> None:
+    conn.execute(select(func.pg_advisory_lock(MIGRATION_LOCK)))
+    conn.commit()  # the lock belongs to the session and outlives this transaction
+    try:
+        _run(conn)
+        conn.commit()
+    finally:
+        conn.execute(select(func.pg_advisory_unlock(MIGRATION_LOCK)))
+        conn.commit()
 
 
 def _run(connection: object) -> None:
