@@ -27,7 +27,7 @@ group must not give away another.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -283,14 +283,18 @@ class _Report:
     its key is (scope key, *name). For several groups, each figure of the
     organisation contains the group's figure (rule 1) and is their sum (rule 2)."""
 
-    def __init__(self, scope: Scope, members: dict[int, set[int]]) -> None:
+    def __init__(self, groups: Sequence[tuple[Hashable, frozenset[int]]]) -> None:
         self.ledger = Ledger()
-        groups = [(gid, frozenset(members.get(gid, set()))) for gid, _ in scope.groups]
         union = frozenset().union(*(people for _, people in groups))
         self.scopes: list[tuple[Hashable, frozenset[int]]] = (
-            [(ORG, union), *groups] if len(groups) > 1 else groups
+            [(ORG, union), *groups] if len(groups) > 1 else list(groups)
         )
         self.people = union
+
+    @classmethod
+    def of(cls, scope: Scope, members: dict[int, set[int]]) -> _Report:
+        """A report over every group of a coordinator's scope (and their union)."""
+        return cls([(gid, frozenset(members.get(gid, set()))) for gid, _ in scope.groups])
 
     def members(self, key: Hashable) -> frozenset[int]:
         """The professionals of one scope of the report."""
@@ -419,7 +423,7 @@ class Aggregates:
 
         async def work(session: AsyncSession) -> Overview:
             members = await _members(session, scope)
-            report = _Report(scope, members)
+            report = _Report.of(scope, members)
             runs = await _runs(session, report.people)
             confidence = await _answers(session, report.people, keys=CONFIDENCE, kinds=("scale",))
             return self._overview(scope, locale, report, runs, confidence)
@@ -569,7 +573,7 @@ class Aggregates:
 
         async def work(session: AsyncSession) -> ExerciseStats:
             members = await _members(session, scope)
-            report = _Report(scope, members)
+            report = _Report.of(scope, members)
             runs = await _runs(session, report.people, dialogue_id)
             answers = await _answers(session, report.people, dialogue_id=dialogue_id)
             return self._exercise(scope, compiled, locale, report, runs, answers)
@@ -587,7 +591,7 @@ class Aggregates:
 
         async def work(session: AsyncSession) -> Distribution:
             members = await _members(session, scope)
-            report = _Report(scope, members)
+            report = _Report.of(scope, members)
             runs = await _runs(session, report.people, dialogue_id)
             answers = await _answers(session, report.people, dialogue_id=dialogue_id, keys=(key,))
             report.figure(("started", dialogue_id), {r.person_id for r in runs}, STARTED)
@@ -597,6 +601,43 @@ class Aggregates:
             return self._distribution(compiled, question, figures, report, scope.key, locale)
 
         return await self.db.read(work)
+
+    def group_choices(
+        self,
+        dialogue_id: str,
+        started: Iterable[int],
+        answers: Mapping[int, Sequence[Any]],
+        locale: str,
+    ) -> tuple[Distribution, ...]:
+        """How a trainer's group answered the structured questions of one push.
+
+        `started` are the members who opened the push's exercise, `answers` their
+        answers in its runs (objects with run_id, key, kind and value, as the
+        review service returns them, already limited to what the trainer may
+        see). The trainer can read every answer one by one; the totals follow the
+        coordinators' rule anyway, so a group sees the same figures wherever they
+        are shown, and never below 5 people."""
+        compiled = self.engine.dialogue(dialogue_id)
+        rows = [
+            _Answer(person, a.run_id, dialogue_id, a.key, a.kind, a.value)
+            for person, found in answers.items()
+            for a in found
+            if a.kind in STRUCTURED
+        ]
+        report = _Report([("push", frozenset(started) | frozenset(answers))])
+        report.figure(("started", dialogue_id), started, STARTED)
+        keys = self.stored_keys(compiled)
+        questions = [
+            self._collect(compiled, state, key, rows, locale)
+            for key, state in keys.items()
+            if compiled.spec.states[state].input_kind in STRUCTURED
+        ]
+        for question in questions:
+            self._register_question(report, dialogue_id, question)
+        figures = report.resolve()
+        return tuple(
+            self._distribution(compiled, q, figures, report, "push", locale) for q in questions
+        )
 
     def stored_keys(self, compiled: CompiledDialogue) -> dict[str, str]:
         """Stored answer key -> the first state that asks it."""

@@ -602,6 +602,19 @@ async def push_page(request: Request) -> Response:
         pid: _name(web, viewer, group_id, pid, first_names.get(pid, ""))
         for pid in {*first_names, *answers}
     }
+    choices = []
+    if summary.dialogue_id in web.app.engine.dialogues:
+        opened = [p.person_id for p in progress if p.status in ("started", "finished")]
+        found = web.aggregates.group_choices(summary.dialogue_id, opened, answers, loc)
+        choices = [
+            (
+                d,
+                charts.bar_chart(
+                    d.question or d.key, [(r.label, r.cells[0]) for r in d.options.rows]
+                ),
+            )
+            for d in found
+        ]
     return _page(
         request,
         "push.html",
@@ -610,6 +623,7 @@ async def push_page(request: Request) -> Response:
         push=summary,
         title=web.title(summary.dialogue_id, loc),
         progress=progress,
+        choices=choices,
         answers=answers,
         names=names,
         question=lambda a: web.question(a.dialogue_id, a.state, loc),

@@ -29,10 +29,20 @@ from typing import Any
 import httpx
 import pytest
 from openpyxl import load_workbook
+from sqlalchemy import update
 from starlette.applications import Starlette
 
 from bot.bootstrap import App
-from bot.store.models import AnswerRow, Group, Membership, Organisation, Person, Run
+from bot.store.models import (
+    AnswerRow,
+    Delivery,
+    Group,
+    Membership,
+    Organisation,
+    Person,
+    Push,
+    Run,
+)
 from bot.web.aggregates import Aggregates
 from bot.web.disclosure import MIN_CELL, SUPPRESSED, Cell, Ledger
 from tests.web.conftest import START, client_for, log_in
@@ -204,6 +214,7 @@ async def build_city(
     coordinators: dict[str, tuple[str, ...]],
     name: str = "Rotterdam",
     others: Mapping[str, tuple[Sequence[int], Sequence[int]]] | None = None,
+    trainers: Mapping[str, tuple[str, ...]] | None = None,
 ) -> City:
     """An organisation whose groups are named by the members, each with a scooter run
     that stopped where the member says (answers as far as they got); `others` adds
@@ -216,7 +227,11 @@ async def build_city(
         names = sorted({m.group for m in members})
         groups = {g: Group(organisation=org, name=g.title()) for g in names}
         session.add_all(groups.values())
-        everyone = [*coordinators, *(f"m{i}" for i in range(len(members)))]
+        staff = {
+            **{who: ("coordinator", places) for who, places in coordinators.items()},
+            **{who: ("trainer", places) for who, places in (trainers or {}).items()},
+        }
+        everyone = [*staff, *(f"m{i}" for i in range(len(members)))]
         persons = {
             who: Person(
                 channel="telegram",
@@ -229,12 +244,10 @@ async def build_city(
         }
         session.add_all(persons.values())
         await session.flush()
-        for who, places in coordinators.items():
+        for who, (role, places) in staff.items():
             for group in places:
                 session.add(
-                    Membership(
-                        person_id=persons[who].id, group_id=groups[group].id, role="coordinator"
-                    )
+                    Membership(person_id=persons[who].id, group_id=groups[group].id, role=role)
                 )
         for i, member in enumerate(members):
             person = persons[f"m{i}"]
@@ -662,3 +675,56 @@ async def test_confidence_before_and_after_in_the_overview(
     assert data[("exercises", "scooter", "completion_percent")] == 37
     # 30 members next to 27 who started would say that 3 never did.
     assert data[("groups", str(city.groups["west"]), "members")] == SUPPRESSED
+
+
+# -- the trainer's view of one push -----------------------------------------------------------
+
+
+async def test_a_trainer_sees_how_the_group_chose_in_a_push_by_the_same_rule(
+    app: App, web: Starlette
+) -> None:
+    city = await build_city(app, west(), {}, trainers={"tina": ("west",)})
+    group = city.groups["west"]
+
+    async def push_it(session: Any) -> int:
+        push = Push(
+            group_id=group,
+            dialogue_id="scooter",
+            created_by=city.people["tina"],
+            scheduled_at=START - timedelta(days=4),
+            due_at=START - timedelta(days=4),
+            status="sent",
+        )
+        session.add(push)
+        await session.flush()
+        members = [city.people[f"m{i}"] for i in range(len(west()))]
+        for person in members:
+            session.add(
+                Delivery(
+                    push_id=push.id,
+                    person_id=person,
+                    status="delivered",
+                    delivered_at=START - timedelta(days=4),
+                )
+            )
+        await session.execute(update(Run).where(Run.person_id.in_(members)).values(push_id=push.id))
+        return push.id
+
+    push_id = await app.db.write(push_it)
+    async with client_for(web) as tina:
+        await log_in(tina, app, city.people["tina"])
+        html = (await get(tina, f"/groups/{group}/pushes/{push_id}")).text
+    section = html[html.index("Hoe de groep koos") : html.index("Antwoorden bij deze oefening")]
+    tables = re.findall(r'<table class="figures">(.*?)</table>', section, re.S)
+    cells = [
+        [unescape(v) for v in re.findall(r'<td data-label="[^"]*" class="[^"]*">([^<]*)', t)]
+        for t in tables
+    ]
+    # As on the coordinator pages: 27 opened it, 26 answered "before" (hidden,
+    # with its average); 20 answered the choice, 16 of them "melden" (hidden: the
+    # other 4 would follow); "after" by 10 with an average, no single value.
+    assert cells[0] == [SUPPRESSED, "5", "10", "8", SUPPRESSED]  # zeker_voor 1..5
+    assert cells[1] == [SUPPRESSED] * 3  # keuze
+    assert "Beantwoord door: 20" in section
+    assert "Gemiddelde: 4.4" in section
+    assert ">16<" not in section
