@@ -33,7 +33,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from bot.clock import AMSTERDAM
 from bot.dialogues.compile import CompiledDialogue
@@ -397,9 +397,9 @@ class Aggregates:
         """The viewer's coordinator scope in an organisation; AccessDenied when empty
         or when `group_id` is not one of the viewer's coordinated groups."""
 
-        async def work(session: AsyncSession) -> Scope:
-            org = await session.get(Organisation, organisation_id)
-            rows = await session.execute(
+        def work(session: Session) -> Scope:
+            org = session.get(Organisation, organisation_id)
+            rows = session.execute(
                 select(Group.id, Group.name)
                 .join(Membership, Membership.group_id == Group.id)
                 .where(
@@ -421,11 +421,11 @@ class Aggregates:
     async def overview(self, scope: Scope, locale: str) -> Overview:
         """Participation per group, training part and exercise; confidence per scenario."""
 
-        async def work(session: AsyncSession) -> Overview:
-            members = await _members(session, scope)
+        def work(session: Session) -> Overview:
+            members = _members(session, scope)
             report = _Report.of(scope, members)
-            runs = await _runs(session, report.people)
-            confidence = await _answers(session, report.people, keys=CONFIDENCE, kinds=("scale",))
+            runs = _runs(session, report.people)
+            confidence = _answers(session, report.people, keys=CONFIDENCE, kinds=("scale",))
             return self._overview(scope, locale, report, runs, confidence)
 
         return await self.db.read(work)
@@ -571,11 +571,11 @@ class Aggregates:
         """Funnel with drop-offs, and every structured question's distribution."""
         compiled = self.engine.dialogue(dialogue_id)  # UnknownDialogue for the caller
 
-        async def work(session: AsyncSession) -> ExerciseStats:
-            members = await _members(session, scope)
+        def work(session: Session) -> ExerciseStats:
+            members = _members(session, scope)
             report = _Report.of(scope, members)
-            runs = await _runs(session, report.people, dialogue_id)
-            answers = await _answers(session, report.people, dialogue_id=dialogue_id)
+            runs = _runs(session, report.people, dialogue_id)
+            answers = _answers(session, report.people, dialogue_id=dialogue_id)
             return self._exercise(scope, compiled, locale, report, runs, answers)
 
         return await self.db.read(work)
@@ -589,11 +589,11 @@ class Aggregates:
         compiled = self.engine.dialogue(dialogue_id)
         state = self._check_key(compiled, key)
 
-        async def work(session: AsyncSession) -> Distribution:
-            members = await _members(session, scope)
+        def work(session: Session) -> Distribution:
+            members = _members(session, scope)
             report = _Report.of(scope, members)
-            runs = await _runs(session, report.people, dialogue_id)
-            answers = await _answers(session, report.people, dialogue_id=dialogue_id, keys=(key,))
+            runs = _runs(session, report.people, dialogue_id)
+            answers = _answers(session, report.people, dialogue_id=dialogue_id, keys=(key,))
             report.figure(("started", dialogue_id), {r.person_id for r in runs}, STARTED)
             question = self._collect(compiled, state, key, answers, locale)
             self._register_question(report, dialogue_id, question)
@@ -881,10 +881,10 @@ class Aggregates:
 # -- rows straight from the database (never the `text` column) ----------------------------
 
 
-async def _members(session: AsyncSession, scope: Scope) -> dict[int, set[int]]:
+def _members(session: Session, scope: Scope) -> dict[int, set[int]]:
     """Group id -> professionals in it, for every group of the scope (a report covers
     them all, whichever one is chosen)."""
-    rows = await session.execute(
+    rows = session.execute(
         select(Membership.group_id, Membership.person_id).where(
             Membership.group_id.in_([gid for gid, _ in scope.groups]),
             Membership.role == PROFESSIONAL,
@@ -896,9 +896,7 @@ async def _members(session: AsyncSession, scope: Scope) -> dict[int, set[int]]:
     return found
 
 
-async def _runs(
-    session: AsyncSession, people: set[int], dialogue_id: str | None = None
-) -> list[_Run]:
+def _runs(session: Session, people: set[int], dialogue_id: str | None = None) -> list[_Run]:
     if not people:
         return []
     query = select(
@@ -906,15 +904,15 @@ async def _runs(
     ).where(Run.person_id.in_(people))
     if dialogue_id is not None:
         query = query.where(Run.dialogue_id == dialogue_id)
-    rows = await session.execute(query)
+    rows = session.execute(query)
     return [
         _Run(pid, did, status, state, tuple(history or ()), started, rid)
         for pid, did, status, state, history, started, rid in rows.all()
     ]
 
 
-async def _answers(
-    session: AsyncSession,
+def _answers(
+    session: Session,
     people: set[int],
     dialogue_id: str | None = None,
     keys: Sequence[str] | None = None,
@@ -938,7 +936,7 @@ async def _answers(
         query = query.where(AnswerRow.dialogue_id == dialogue_id)
     if keys is not None:
         query = query.where(AnswerRow.key.in_(keys))
-    return [_Answer(*row) for row in (await session.execute(query)).all()]
+    return [_Answer(*row) for row in session.execute(query).all()]
 
 
 def _confidence_pairs(rows: Iterable[_Answer]) -> dict[tuple[int, str], tuple[float, float]]:

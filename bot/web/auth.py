@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from bot.clock import Clock
 from bot.settings import Settings
@@ -64,12 +64,12 @@ async def secret_key(settings: Settings, db: Database) -> bytes:
     if settings.secret_key is not None:
         return hashlib.sha256(settings.secret_key.get_secret_value().encode()).digest()
 
-    async def work(session: AsyncSession) -> str:
-        row = await session.get(Meta, "web_secret")
+    def work(session: Session) -> str:
+        row = session.get(Meta, "web_secret")
         if row is None:
             row = Meta(key="web_secret", value=secrets.token_hex(32))
             session.add(row)
-            await session.flush()
+            session.flush()
         return row.value
 
     stored = await db.write(work)
@@ -119,8 +119,8 @@ def token_hash(token: str) -> str:
 async def dashboard_person(db: Database, channel: str, external_id: str) -> Person | None:
     """The consented person behind a channel identity, or None."""
 
-    async def work(session: AsyncSession) -> Person | None:
-        found = await session.execute(
+    def work(session: Session) -> Person | None:
+        found = session.execute(
             select(Person).where(Person.channel == channel, Person.external_id == external_id)
         )
         person = found.scalar_one_or_none()
@@ -144,15 +144,15 @@ async def create_login_link(
     expires = now + timedelta(minutes=settings.login_link_minutes)
     session_end = now - timedelta(hours=settings.web_session_hours)
 
-    async def work(session: AsyncSession) -> None:
-        roles = await session.execute(
+    def work(session: Session) -> None:
+        roles = session.execute(
             select(Membership.id)
             .where(Membership.person_id == person_id, Membership.role.in_(DASHBOARD_ROLES))
             .limit(1)
         )
         if roles.first() is None:
             raise NoDashboardRole(f"person {person_id}")
-        await session.execute(
+        session.execute(
             delete(LoginToken).where(
                 LoginToken.person_id == person_id,
                 (
@@ -180,8 +180,8 @@ async def check_login(db: Database, clock: Clock, token: str) -> None:
     if not token or len(token) > MAX_TOKEN_LENGTH:
         raise LoginRefused("invalid")
 
-    async def work(session: AsyncSession) -> None:
-        found = await session.execute(
+    def work(session: Session) -> None:
+        found = session.execute(
             select(LoginToken).where(LoginToken.token_hash == token_hash(token))
         )
         _usable(found.scalar_one_or_none(), clock.now())
@@ -199,12 +199,12 @@ async def consume_login(db: Database, clock: Clock, token: str) -> tuple[int, in
         raise LoginRefused("invalid")
     now = clock.now()
 
-    async def work(session: AsyncSession) -> tuple[int, int]:
-        found = await session.execute(
+    def work(session: Session) -> tuple[int, int]:
+        found = session.execute(
             select(LoginToken).where(LoginToken.token_hash == token_hash(token))
         )
         row = _usable(found.scalar_one_or_none(), now)
-        marked = await session.execute(
+        marked = session.execute(
             update(LoginToken)
             .where(LoginToken.id == row.id, LoginToken.used_at.is_(None))
             .values(used_at=now)
@@ -229,8 +229,8 @@ def _usable(row: LoginToken | None, now: datetime) -> LoginToken:
 async def end_session(db: Database, login_id: int) -> None:
     """Logging out: the session's anchor row goes, so its cookie is worthless."""
 
-    async def work(session: AsyncSession) -> None:
-        await session.execute(delete(LoginToken).where(LoginToken.id == login_id))
+    def work(session: Session) -> None:
+        session.execute(delete(LoginToken).where(LoginToken.id == login_id))
 
     await db.write(work)
 
@@ -333,8 +333,8 @@ async def load_viewer(
     if expires <= now.timestamp():
         return None
 
-    async def work(session: AsyncSession) -> Viewer | None:
-        anchor = await session.execute(
+    def work(session: Session) -> Viewer | None:
+        anchor = session.execute(
             select(LoginToken.id).where(
                 LoginToken.id == login_id,
                 LoginToken.person_id == person_id,
@@ -343,10 +343,10 @@ async def load_viewer(
         )
         if anchor.first() is None:
             return None
-        person = await session.get(Person, person_id)
+        person = session.get(Person, person_id)
         if person is None or person.consented_at is None:
             return None
-        rows = await session.execute(
+        rows = session.execute(
             select(Group.id, Group.name, Organisation.id, Organisation.name, Membership.role)
             .join(Membership, Membership.group_id == Group.id)
             .join(Organisation, Organisation.id == Group.organisation_id)
