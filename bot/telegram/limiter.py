@@ -15,6 +15,11 @@ chats and often sends two things at once (an edit plus the next question), so we
 Only calls that put or change a message in a chat are paced (see :func:`is_rate_limited`);
 everything else (``answerCallbackQuery``, ``getMe``, ``setMyCommands``...) goes straight
 through, because delaying a callback answer makes the user's button spin.
+
+A caller can pass :class:`CallOptions` as ``rate_limit_args`` to be told the moment its
+request really leaves (``before_send``): a push is marked "in flight" in the database
+there, and not when it was claimed, because most of a push batch waits here for its slot
+and must still be sent again if the process dies while waiting (see ``bot/pushes.py``).
 """
 
 from __future__ import annotations
@@ -68,6 +73,32 @@ NEVER_RETRIED: tuple[type[Exception], ...] = (
 _EPSILON = 1e-6  # seconds; waits shorter than this are float noise, not a reason to sleep
 
 
+@dataclass(frozen=True)
+class CallOptions:
+    """Per-call options, passed to a bot method as ``rate_limit_args=CallOptions(...)``.
+
+    ``max_retries`` overrides the limiter's for this call (``None``: the limiter's).
+
+    ``before_send`` is awaited after the limiter has granted the call its slot, right
+    before its first request leaves. If it raises, nothing is sent and the exception
+    reaches the caller. It exists so that a caller who must never send a message twice
+    can commit "this one is going out now" as late as possible: a crash before that
+    point leaves the message safe to send again, a crash after it leaves only this one
+    message unaccounted for.
+
+    ``refused`` is awaited when the server refused a request outright (``RetryAfter``:
+    nothing was sent) and the call will be retried; ``before_send`` then runs again
+    before the retry leaves. So the caller can undo its mark for the length of the
+    flood wait. After other failures (a timeout, a 5xx) the request may have arrived:
+    the mark stays, and a retry resends the same request (the trade-off described in
+    :class:`ChatRateLimiter`).
+    """
+
+    max_retries: int | None = None
+    before_send: Callable[[], Awaitable[object]] | None = None
+    refused: Callable[[], Awaitable[object]] | None = None
+
+
 def is_rate_limited(endpoint: str) -> bool:
     """True for Bot API methods that count against Telegram's per-chat message limits."""
     return endpoint not in NOT_RATE_LIMITED and endpoint.startswith(RATE_LIMITED_PREFIXES)
@@ -111,7 +142,7 @@ class _Bucket:
     makes waiting fair without a lock.
     """
 
-    __slots__ = ("capacity", "need", "rate", "stamp", "tokens")
+    __slots__ = ("capacity", "held", "need", "rate", "stamp", "tokens")
 
     def __init__(self, rate: float, capacity: float, slack: float, now: float) -> None:
         self.rate = rate
@@ -119,11 +150,29 @@ class _Bucket:
         self.need = min(capacity, 1.0 + slack * rate)
         self.tokens = capacity
         self.stamp = now  # time of ``tokens``; in the future while paused
+        self.held = 0  # calls past their slot whose request has not left yet (see hold)
 
     def _refill(self, now: float) -> None:
         if now > self.stamp:
-            self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
+            room = self.capacity - self.held
+            self.tokens = min(room, self.tokens + (now - self.stamp) * self.rate)
             self.stamp = now
+
+    def hold(self, now: float) -> None:
+        """A call got its slot (its token is spent) but its request leaves only later.
+
+        The server takes that token when the request arrives, so until :meth:`release` its
+        bucket holds one token less room than ours: refills stop one token earlier. Without
+        this, a bucket refilling to capacity meanwhile would hand out a full burst on top
+        of the late request, which the server would refuse.
+        """
+        self._refill(now)
+        self.held += 1
+
+    def release(self, now: float) -> None:
+        """The held call's request is leaving now."""
+        self._refill(now)
+        self.held -= 1
 
     def wait(self, now: float) -> float:
         """Seconds until a call would be admitted (0 if now)."""
@@ -170,12 +219,14 @@ class _Chat:
     users: int = 0  # calls waiting for or holding ``lock``; a chat in use is never dropped
 
 
-class ChatRateLimiter(BaseRateLimiter[int]):
+class ChatRateLimiter(BaseRateLimiter[int | CallOptions]):
     """Overall and per-chat token buckets plus retries, for ``ExtBot``/``Application``.
 
     Use ``ApplicationBuilder().rate_limiter(ChatRateLimiter())``.  A call may pass
     ``rate_limit_args=N`` (an ``int``) to override ``max_retries`` for that call only;
     PTB drops a falsy value before it gets here, so ``0`` means the default, not "no retry".
+    ``rate_limit_args=CallOptions(...)`` does the same and can add the ``before_send`` and
+    ``refused`` hooks (see :class:`CallOptions`).
 
     Behaviour:
 
@@ -267,24 +318,27 @@ class ChatRateLimiter(BaseRateLimiter[int]):
         kwargs: dict[str, Any],
         endpoint: str,
         data: dict[str, Any],
-        rate_limit_args: int | None,
+        rate_limit_args: int | CallOptions | None,
     ) -> ApiResult:
         """Pace (message calls only) and retry one Bot API call; see the class docstring."""
-        max_retries = self._max_retries if rate_limit_args is None else rate_limit_args
+        if isinstance(rate_limit_args, CallOptions):
+            options = rate_limit_args
+        else:
+            options = CallOptions(max_retries=rate_limit_args)
+        max_retries = self._max_retries if options.max_retries is None else options.max_retries
         call = functools.partial(callback, *args, **kwargs)
+        attempts = functools.partial(self._attempts, call, endpoint, max_retries, options)
         if not is_rate_limited(endpoint):
-            return await self._attempts(call, endpoint, max_retries, paced=False, chat=None)
+            return await attempts(paced=False, chat=None)
         key = _chat_key(data.get("chat_id"))
         if key is None:  # e.g. editing an inline message: only the overall limit applies
-            return await self._attempts(call, endpoint, max_retries, paced=True, chat=None)
+            return await attempts(paced=True, chat=None)
         chat = self._chat(key)
         chat.users += 1
         try:
             # Held across retries too, so a later message cannot overtake a failed one.
             async with chat.lock:
-                return await self._attempts(
-                    call, endpoint, max_retries, paced=True, chat=chat, key=key
-                )
+                return await attempts(paced=True, chat=chat, key=key)
         finally:
             chat.users -= 1
 
@@ -293,15 +347,20 @@ class ChatRateLimiter(BaseRateLimiter[int]):
         call: Callable[[], Coroutine[Any, Any, ApiResult]],
         endpoint: str,
         max_retries: int,
+        options: CallOptions,
         *,
         paced: bool,
         chat: _Chat | None,
         key: ChatKey | None = None,
     ) -> ApiResult:
         attempt = 0
+        before_send = options.before_send  # due before the next request; None when done
         while True:
             if paced:
                 await self._acquire(chat)
+            if before_send is not None:
+                await self._before_send(before_send, chat, paced=paced)
+                before_send = None
             try:
                 return await call()
             except RetryAfter as error:
@@ -315,6 +374,9 @@ class ChatRateLimiter(BaseRateLimiter[int]):
                     sleep_now = 0.0  # the next _acquire waits for the pause
                 else:
                     sleep_now = delay
+                if options.refused is not None:
+                    await options.refused()  # nothing was sent: undo, and mark again later
+                    before_send = options.before_send
             except NetworkError as error:
                 if isinstance(error, NEVER_RETRIED):
                     raise
@@ -334,6 +396,29 @@ class ChatRateLimiter(BaseRateLimiter[int]):
             )
             if sleep_now > 0:
                 await self._sleep(sleep_now)
+
+    async def _before_send(
+        self, hook: Callable[[], Awaitable[object]], chat: _Chat | None, *, paced: bool
+    ) -> None:
+        """Run a call's ``before_send`` hook between its slot and its request.
+
+        The slot was counted when it was granted; the server counts the request when it
+        arrives, after the hook (a database commit, of varying length). While the hook
+        runs, the call holds back a token of each bucket it was paced by (``_Bucket.hold``).
+        """
+        if not paced:
+            await hook()
+            return
+        buckets = [self._overall] if chat is None else [self._overall, chat.bucket]
+        now = self._clock()
+        for bucket in buckets:
+            bucket.hold(now)
+        try:
+            await hook()
+        finally:
+            now = self._clock()
+            for bucket in buckets:
+                bucket.release(now)
 
     async def _acquire(self, chat: _Chat | None) -> None:
         """Wait until this call may go: its chat's token first, then an overall one.

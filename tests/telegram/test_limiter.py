@@ -27,7 +27,12 @@ from telegram.error import (
 )
 from telegram.ext import ExtBot
 
-from bot.telegram.limiter import ChatRateLimiter, is_rate_limited, retry_after_seconds
+from bot.telegram.limiter import (
+    CallOptions,
+    ChatRateLimiter,
+    is_rate_limited,
+    retry_after_seconds,
+)
 from tests.fake_telegram import FakeTelegram, FakeUser
 
 
@@ -364,6 +369,141 @@ async def test_retry_after_on_an_unpaced_endpoint_delays_only_that_call():
 def test_retry_after_seconds_accepts_timedelta_and_numbers(value: object, seconds: float):
     error = SimpleNamespace(retry_after=value)
     assert retry_after_seconds(error) == seconds  # type: ignore[arg-type]
+
+
+# -- the hooks around a request (what a push uses to be sent at most once) -----------------
+
+
+class Hooks:
+    """``CallOptions`` hooks that note what the fake had received when each ran."""
+
+    def __init__(self, fake: FakeTelegram, clock: VirtualTime | None = None) -> None:
+        self.fake = fake
+        self.clock = clock
+        self.events: list[tuple[str, str, int, float]] = []
+
+    def options(self, name: str) -> CallOptions:
+        async def before_send() -> None:
+            self._note("before_send", name)
+
+        async def refused() -> None:
+            self._note("refused", name)
+
+        return CallOptions(before_send=before_send, refused=refused)
+
+    def _note(self, hook: str, name: str) -> None:
+        at = self.clock.now if self.clock is not None else 0.0
+        self.events.append((hook, name, len(statuses(self.fake)), at))
+
+
+async def test_before_send_runs_when_the_slot_is_granted_right_before_the_request():
+    clock, fake, limiter = virtual()
+    sam = fake.user(started=True)
+    hooks = Hooks(fake, clock)
+    async with ext_bot(fake, limiter) as bot:
+        start = clock.now
+        await asyncio.gather(
+            *(
+                bot.send_message(sam.id, f"m{n}", rate_limit_args=hooks.options(f"m{n}"))
+                for n in range(4)
+            )
+        )
+    # Once per message, each when the fake had every earlier message and not its own; the
+    # fourth (beyond the chat's burst of 3) after its wait in the limiter, not before it.
+    assert [(name, seen) for _, name, seen, _ in hooks.events] == [
+        ("m0", 0),
+        ("m1", 1),
+        ("m2", 2),
+        ("m3", 3),
+    ]
+    assert hooks.events[3][3] - start == pytest.approx(1.0, abs=0.1)
+    assert texts(fake, sam) == ["m0", "m1", "m2", "m3"]
+
+
+async def test_before_send_runs_once_when_a_server_error_is_retried():
+    """The request may have arrived: the mark stays, the retry is the known trade-off."""
+    _, fake, limiter = virtual()
+    sam = fake.user(started=True)
+    hooks = Hooks(fake)
+    fake.fail_next("sendMessage", status=502, count=2)
+    async with ext_bot(fake, limiter) as bot:
+        await bot.send_message(sam.id, "hallo", rate_limit_args=hooks.options("hallo"))
+    assert statuses(fake) == [502, 502, 200]
+    assert [hook for hook, *_ in hooks.events] == ["before_send"]
+
+
+async def test_a_flood_refusal_is_reported_and_before_send_runs_again_after_the_wait():
+    clock, fake, limiter = virtual()
+    sam = fake.user(started=True)
+    hooks = Hooks(fake, clock)
+    fake.impose_flood(retry_after=2, count=1)
+    async with ext_bot(fake, limiter) as bot:
+        start = clock.now
+        await bot.send_message(sam.id, "hallo", rate_limit_args=hooks.options("hallo"))
+    assert statuses(fake) == [429, 200]
+    assert [(hook, seen) for hook, _, seen, _ in hooks.events] == [
+        ("before_send", 0),
+        ("refused", 1),
+        ("before_send", 1),
+    ]
+    assert hooks.events[2][3] - start == pytest.approx(2.1)  # after the flood wait
+
+
+async def test_a_failing_before_send_sends_nothing():
+    _, fake, limiter = virtual()
+    sam = fake.user(started=True)
+
+    async def taken_over() -> None:
+        raise LookupError("someone else sends this one")
+
+    async with ext_bot(fake, limiter) as bot:
+        with pytest.raises(LookupError):
+            await bot.send_message(
+                sam.id, "hallo", rate_limit_args=CallOptions(before_send=taken_over)
+            )
+        await bot.send_message(sam.id, "the chat is not stuck")
+    assert texts(fake, sam) == ["the chat is not stuck"]
+
+
+async def test_max_retries_still_works_with_call_options():
+    _, fake, limiter = virtual()
+    sam = fake.user(started=True)
+    fake.fail_next("sendMessage", status=500, count=2)
+    async with ext_bot(fake, limiter) as bot:
+        with pytest.raises(NetworkError):
+            await bot.send_message(sam.id, "hallo", rate_limit_args=CallOptions(max_retries=1))
+    assert statuses(fake) == [500, 500]
+
+
+async def test_a_slow_before_send_does_not_make_the_server_refuse_a_later_burst():
+    """Calls past their slot but held up in ``before_send`` (a slow database commit)
+    reach the server late; meanwhile the limiter must not refill its bucket as if they
+    had arrived, or the next burst plus the late ones exceed what the server allows."""
+    clock, fake, limiter = virtual()
+    early = [fake.user(f"e{n}", started=True) for n in range(20)]
+    later = [fake.user(f"l{n}", started=True) for n in range(25)]
+    gate = asyncio.Event()
+
+    async def slow_commit() -> None:
+        await gate.wait()
+
+    async with ext_bot(fake, limiter) as bot:
+        held = [
+            asyncio.create_task(
+                bot.send_message(u.id, "push", rate_limit_args=CallOptions(before_send=slow_commit))
+            )
+            for u in early
+        ]
+        for _ in range(50):  # the twenty get their slots and stop in the hook
+            await asyncio.sleep(0)
+        assert statuses(fake) == []
+        clock.now += 1.0  # a second passes while they are held up
+        for user in later:  # one at a time: the virtual clock is exact with one sleeper
+            await bot.send_message(user.id, "other")
+        gate.set()
+        await asyncio.gather(*held)
+    assert fake.flood_violations == []
+    assert all(texts(fake, u) == ["push"] for u in early)
 
 
 # -- memory ---------------------------------------------------------------------------------
