@@ -1,22 +1,38 @@
 """Trainer pushes: an exercise sent to a group now or later, once, with reminders.
 
 Channel-agnostic. A channel (the Telegram adapter) creates pushes for trainers,
-then runs a loop: `claim_due()` / `claim_reminders()`, send each `Claim`, report
-back with `delivered()` or `failed()`.
+then runs a loop: `claim_due()` / `claim_reminders()`, then for each `Claim`
+`in_flight()` right before its request leaves (and `not_in_flight()` if Telegram
+refuses it outright and it will be retried), then `delivered()` or `failed()`.
 
-Why claims and leases: every claim is committed *before* the channel contacts
-Telegram, and holds a lease. A worker that crashes after claiming leaves the
-delivery 'sending' until the lease runs out; then any worker claims it again.
-So a crash in the middle of a push never forgets anyone, and only the one
-message that was in flight at the moment of the crash can go out twice (the Bot
-API offers no idempotency key, so that window cannot be closed from here).
-Several workers can run: PostgreSQL claims rows with `FOR UPDATE SKIP LOCKED`,
-SQLite serialises write transactions with `BEGIN IMMEDIATE`.
+Why claims, leases and the in-flight mark: every claim is committed *before*
+the channel contacts Telegram, and holds a lease. Most of a batch then waits in
+the channel's rate limiter; only when a message's request is about to leave does
+the channel commit `in_flight()` for it (with a fresh lease). A worker that
+crashes leaves its deliveries behind until their lease runs out. Then:
 
-Delivery statuses: pending -> sending -> delivered (-> reminding -> delivered),
-or failed (blocked the bot, or gave up after MAX_ATTEMPTS), or skipped (left the
-group before the message went out). Push statuses: scheduled -> sending -> sent,
-or scheduled -> cancelled.
+- a delivery still 'sending' (claimed, never left) is claimed again and sent,
+  so a crash in the middle of a push never forgets anyone;
+- a delivery 'in_flight' is never sent again (at most once): `claim_due()`
+  records it as delivered with an unknown message id and logs it. That message
+  may or may not have reached the person (the Bot API offers no idempotency
+  key, so there is no way to ask). Sending it again would repeat every one that
+  did arrive; a lost one still counts as delivered in the push's progress and is
+  covered by the normal reminder (`reminder_after`, if the person has not
+  finished the exercise).
+
+The same holds for reminders ('reminding' -> 'remind_in_flight'). Retries
+inside a live worker (a read timeout or a 5xx retried by the rate limiter) are
+a separate trade-off, documented in bot/telegram/limiter.py. Several workers can
+run: PostgreSQL claims rows with `FOR UPDATE SKIP LOCKED`, SQLite serialises
+write transactions with `BEGIN IMMEDIATE`; marking a claim in flight only
+succeeds while it is still claimed, so of two workers holding the same expired
+claim only one sends.
+
+Delivery statuses: pending -> sending (claimed) -> in_flight -> delivered
+(-> reminding -> remind_in_flight -> delivered), or failed (blocked the bot, or
+gave up after MAX_ATTEMPTS), or skipped (left the group before the message went
+out). Push statuses: scheduled -> sending -> sent, or scheduled -> cancelled.
 """
 
 from __future__ import annotations
@@ -53,13 +69,21 @@ BACKOFF_MAX = timedelta(minutes=10)
 PAST_GRACE = timedelta(minutes=1)
 
 #: Delivery statuses that still need a worker; a push is 'sent' when none is left.
-UNSETTLED = ("pending", "sending")
+UNSETTLED = ("pending", "sending", "in_flight")
+#: Claim kind -> the delivery status of a claimed message, and of one whose request is
+#: leaving (`Pushes.in_flight`); an expired in-flight delivery is never sent again.
+CLAIMED = {"push": "sending", "reminder": "reminding"}
+IN_FLIGHT = {"push": "in_flight", "reminder": "remind_in_flight"}
+#: `Delivery.error` of a delivery recorded as delivered without Telegram's answer.
+UNCONFIRMED = "unconfirmed: worker stopped while sending"
 #: Delivery status -> MemberProgress status, when no run says more.
 _PROGRESS_OF = {
     "pending": "pending",
     "sending": "pending",
+    "in_flight": "pending",
     "delivered": "delivered",
     "reminding": "delivered",
+    "remind_in_flight": "delivered",
     "failed": "failed",
 }
 PROGRESS_STATUSES = ("pending", "delivered", "started", "finished", "failed")
@@ -131,6 +155,15 @@ class PushError(Exception):
     def __init__(self, code: PushErrorCode, detail: str = "") -> None:
         super().__init__(f"{code}: {detail}" if detail else code)
         self.code: str = code
+
+
+class ClaimLost(Exception):
+    """A claim no longer holds (its lease ran out and it was taken over or settled):
+    its message must not be sent by this worker."""
+
+    def __init__(self, delivery_id: int) -> None:
+        super().__init__(f"delivery {delivery_id} is no longer claimed by this worker")
+        self.delivery_id = delivery_id
 
 
 @dataclass(frozen=True)
@@ -445,15 +478,17 @@ class Pushes:
     async def claim_due(self, limit: int = 30) -> builtins.list[Claim]:
         """Fan out due pushes, claim up to `limit` messages to send, settle finished pushes.
 
-        Returned claims are committed: the caller may send them right away. A
-        push whose time passed while no worker ran is fanned out now, once: the
-        status change and the deliveries are written in one transaction, and
-        (push, person) is unique.
+        Returned claims are committed: the caller may send them right away (each
+        after `in_flight()`). A push whose time passed while no worker ran is
+        fanned out now, once: the status change and the deliveries are written in
+        one transaction, and (push, person) is unique. Pushes and reminders left
+        in flight by a worker whose lease ran out are settled here, not sent again.
         """
         now = self.clock.now()
 
         async def work(session: AsyncSession) -> list[Claim]:
             await self._fan_out(session, now)
+            await self._settle_in_flight(session, now, limit)
             claims = await self._claim_deliveries(session, now, limit)
             await _settle(session, now)
             return claims
@@ -511,6 +546,50 @@ class Pushes:
 
         return await self.db.read(work)
 
+    async def in_flight(self, claim: Claim) -> None:
+        """Commit that this claim's message is leaving now: call it right before the
+        request goes out, after any wait for a rate limit.
+
+        From then on no worker sends it again, whatever happens (see the module
+        docstring; this worker's rate limiter may still retry the same request after
+        a timeout). The lease starts anew, as Telegram's answer may take a while.
+        Raises `ClaimLost` when the claim no longer holds: its lease ran out and
+        another worker took it over, or it was settled meanwhile. The caller must
+        then not send. Of two workers holding the same expired claim, the first to
+        get here sends; the other gets `ClaimLost`.
+        """
+        now = self.clock.now()
+
+        async def work(session: AsyncSession) -> int:
+            marked = await session.execute(
+                update(Delivery)
+                .where(Delivery.id == claim.delivery_id, Delivery.status == CLAIMED[claim.kind])
+                .values(status=IN_FLIGHT[claim.kind], lease_until=now + self.lease)
+                .execution_options(synchronize_session=False)
+            )
+            return int(marked.rowcount)
+
+        if await self.db.write(work) != 1:
+            raise ClaimLost(claim.delivery_id)
+
+    async def not_in_flight(self, claim: Claim) -> None:
+        """Undo `in_flight()` when Telegram refused the request outright (flood control:
+        nothing was sent). The delivery is claimed again, with a fresh lease, until the
+        retry calls `in_flight()` once more; a crash in the wait sends it after the lease
+        instead of counting a message that never left. Does nothing when the delivery is
+        no longer in flight (then the retry's `in_flight()` raises `ClaimLost`)."""
+        now = self.clock.now()
+
+        async def work(session: AsyncSession) -> None:
+            await session.execute(
+                update(Delivery)
+                .where(Delivery.id == claim.delivery_id, Delivery.status == IN_FLIGHT[claim.kind])
+                .values(status=CLAIMED[claim.kind], lease_until=now + self.lease)
+                .execution_options(synchronize_session=False)
+            )
+
+        await self.db.write(work)
+
     async def delivered(self, delivery_id: int, message_id: int | None) -> None:
         """Record a successful send of a push or reminder (a late or repeated report
         is accepted: the message did reach the person)."""
@@ -518,17 +597,12 @@ class Pushes:
 
         async def work(session: AsyncSession) -> None:
             delivery = await self._delivery(session, delivery_id)
-            if delivery.status == "reminding":
+            if delivery.status in (CLAIMED["reminder"], IN_FLIGHT["reminder"]):
                 _reminder_done(delivery, now)
                 return
             if delivery.status == "delivered":
                 return
-            delivery.status = "delivered"
-            delivery.message_id = message_id
-            delivery.delivered_at = now
-            delivery.lease_until = None
-            delivery.attempts = 0
-            delivery.error = None
+            _push_done(delivery, now, message_id)
             await session.flush()
             await _settle(session, now, delivery.push_id)
 
@@ -553,7 +627,7 @@ class Pushes:
                 person = await _person(session, delivery.person_id, lock=self._postgres)
                 person.active = False
                 log.info("delivery %d: person %d blocked the bot", delivery_id, person.id)
-            elif delivery.status == "reminding":
+            elif delivery.status in (CLAIMED["reminder"], IN_FLIGHT["reminder"]):
                 if delivery.attempts >= MAX_ATTEMPTS:
                     _reminder_done(delivery, now, error=text)
                 else:
@@ -673,6 +747,33 @@ class Pushes:
             log.info("push %d is due: sending to group %d", push.id, push.group_id)
         await session.flush()
 
+    async def _settle_in_flight(self, session: AsyncSession, now: datetime, limit: int) -> None:
+        """Pushes and reminders whose request was leaving when their worker stopped
+        reporting (the lease ran out): count them as delivered, never send again."""
+        query = (
+            select(Delivery)
+            .where(Delivery.status.in_(IN_FLIGHT.values()), Delivery.lease_until < now)
+            .order_by(Delivery.lease_until, Delivery.id)
+            .limit(limit)
+        )
+        if self._postgres:
+            query = query.with_for_update(skip_locked=True)
+        for delivery in (await session.execute(query)).scalars().all():
+            # Ids only: no names, chat ids or texts in the logs.
+            log.warning(
+                "delivery %d of push %d: its worker stopped while sending the %s; "
+                "counted as delivered and not sent again (it may not have arrived; "
+                "the reminder covers that)",
+                delivery.id,
+                delivery.push_id,
+                "reminder" if delivery.status == IN_FLIGHT["reminder"] else "push",
+            )
+            if delivery.status == IN_FLIGHT["reminder"]:
+                _reminder_done(delivery, now, error=UNCONFIRMED)
+            else:
+                _push_done(delivery, now, message_id=None, error=UNCONFIRMED)
+        await session.flush()
+
     async def _claim_deliveries(
         self, session: AsyncSession, now: datetime, limit: int
     ) -> builtins.list[Claim]:
@@ -752,6 +853,18 @@ class Pushes:
 
 def _backoff(attempts: int) -> timedelta:
     return min(BACKOFF_STEP * max(attempts, 1), BACKOFF_MAX)
+
+
+def _push_done(
+    delivery: Delivery, now: datetime, message_id: int | None, error: str | None = None
+) -> None:
+    """The push message itself is delivered (or, with `error`, counted as delivered)."""
+    delivery.status = "delivered"
+    delivery.message_id = message_id
+    delivery.delivered_at = now
+    delivery.lease_until = None
+    delivery.attempts = 0
+    delivery.error = error
 
 
 def _reminder_done(delivery: Delivery, now: datetime, error: str | None = None) -> None:

@@ -1,14 +1,21 @@
 """Sending pushes and reminders: claimed from the database, then sent, then recorded.
 
-Claims are committed before Telegram is called, and results after, so a crash
-in the middle neither sends twice (a claim is leased) nor forgets anyone (an
-expired lease is claimed again). Several workers can run this side by side.
+Claims are committed before Telegram is called, and results after. In between,
+each message is marked in flight (`Pushes.in_flight`) at the last moment: when
+our rate limiter has granted its slot and the request is about to leave (the
+limiter calls back through `rate_limit_args`, see `CallOptions`), not when the
+batch was claimed, since most of a batch waits in the limiter. So a crash in the
+middle forgets nobody (claimed messages that never left are claimed again after
+the lease) and sends nothing twice (a message in flight at the crash is counted
+as delivered, never resent; see bot/pushes.py for why and what it costs).
+Several workers can run this side by side.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
@@ -21,9 +28,10 @@ from telegram.error import Forbidden, TelegramError
 from bot.clock import Clock, SystemClock
 from bot.dialogues.catalog import Catalog
 from bot.dialogues.content import fill
-from bot.pushes import Claim, Pushes
+from bot.pushes import Claim, ClaimLost, Pushes
 from bot.retention import due_for_purge
 from bot.review import FeedbackNotice, Review
+from bot.telegram.limiter import CallOptions, ChatRateLimiter
 from bot.telegram.render import esc
 
 log = logging.getLogger(__name__)
@@ -148,7 +156,10 @@ class Dispatcher:
                 "\n\n".join(lines),
                 parse_mode=ParseMode.HTML,
                 reply_markup=InlineKeyboardMarkup(rows),
+                **await self._in_flight_when_sent(claim),
             )
+        except ClaimLost:
+            log.info("delivery %d is no longer claimed here; not sent", claim.delivery_id)
         except Forbidden:
             await self.pushes.failed(claim.delivery_id, "blocked", blocked=True)
         except TelegramError as exc:
@@ -156,6 +167,21 @@ class Dispatcher:
             await self.pushes.failed(claim.delivery_id, type(exc).__name__, blocked=False)
         else:
             await self.pushes.delivered(claim.delivery_id, message.message_id)
+
+    async def _in_flight_when_sent(self, claim: Claim) -> dict[str, Any]:
+        """Arguments for the send that mark the claim in flight as its request leaves.
+
+        With our limiter that is its `before_send` hook, after the wait for a slot, and
+        undone for the length of a flood-control wait (`refused`). Another bot (none in
+        this project) gets the mark right away, before any wait of its own: still at
+        most once, only with a wider window.
+        """
+        mark = functools.partial(self.pushes.in_flight, claim)
+        if isinstance(getattr(self.bot, "rate_limiter", None), ChatRateLimiter):
+            unmark = functools.partial(self.pushes.not_in_flight, claim)
+            return {"rate_limit_args": CallOptions(before_send=mark, refused=unmark)}
+        await mark()
+        return {}
 
     def text(self, claim: Claim, key: str, values: dict[str, str]) -> str:
         return fill(self.catalog.text(claim.locale, key), values)
