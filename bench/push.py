@@ -11,6 +11,9 @@ front of PTB's bot.
   has its message; after the lease has run out a new worker (a new PTB
   application with its own limiter, new Pushes and Dispatcher, same database)
   finishes the push. Every member must end up with exactly one message.
+  Deliveries that were in flight at the kill are counted as delivered without
+  being sent again (bot/pushes.py); `unconfirmed` says how many, and `missing`
+  counts members who really got nothing, whatever the database says.
 """
 
 from __future__ import annotations
@@ -48,8 +51,7 @@ class World:
 async def world(members: int) -> AsyncIterator[World]:
     """A database with one group of `members` professionals and a trainer's push, due now."""
     from bot.bootstrap import build
-    from bot.store.models import Membership, Person
-    from bot.store.repo import Repository
+    from bot.store.models import Group, Membership, Organisation, Person
 
     with temp_database() as url:
         settings = bench_settings(url)
@@ -60,9 +62,12 @@ async def world(members: int) -> AsyncIterator[World]:
         now = datetime.now(UTC)
 
         async def seed(session: Any) -> tuple[int, int]:
-            repo = Repository(session)
-            await repo.add_organisation("Bench")
-            group = await repo.add_group("Bench", "Jongerenwerk")
+            organisation = Organisation(name="Bench")
+            session.add(organisation)
+            await session.flush()
+            group = Group(organisation_id=organisation.id, name="Jongerenwerk")
+            session.add(group)
+            await session.flush()
             rows = person_rows([trainer, *users], now)
             await session.execute(insert(Person), rows)
             found = await session.execute(select(Person.external_id, Person.id))
@@ -198,12 +203,31 @@ async def delivered(w: World) -> int:
 
 
 async def open_deliveries(w: World) -> int:
+    """Deliveries a worker still has to send or settle (in flight ones included)."""
+    from bot.pushes import UNSETTLED
     from bot.store.models import Delivery
 
     async def work(session: Any) -> int:
         query = select(func.count()).select_from(Delivery)
-        query = query.where(Delivery.status.in_(("pending", "sending")))
+        query = query.where(Delivery.status.in_(UNSETTLED))
         return int(await session.scalar(query) or 0)
+
+    return await w.app.db.read(work)
+
+
+async def unconfirmed(w: World) -> set[int]:
+    """Telegram ids of members whose delivery was counted as delivered without
+    Telegram's answer (in flight when its worker died; never sent again)."""
+    from bot.pushes import UNCONFIRMED
+    from bot.store.models import Delivery, Person
+
+    async def work(session: Any) -> set[int]:
+        query = (
+            select(Person.external_id)
+            .join(Delivery, Delivery.person_id == Person.id)
+            .where(Delivery.status == "delivered", Delivery.error == UNCONFIRMED)
+        )
+        return {int(external_id) for external_id in (await session.scalars(query)).all()}
 
     return await w.app.db.read(work)
 
@@ -254,11 +278,15 @@ async def kill(members: int, lease_s: float = 2.0, graceful: bool = False) -> di
                 await asyncio.sleep(0.1)
         sent.update()
         counts = [sent.per_member.get(m, 0) for m in w.members]
+        uncertain = await unconfirmed(w)
         return {
             "at_kill": at_kill,
             "unrecorded_at_kill": unrecorded,
             "duplicates": sum(c - 1 for c in counts if c > 1),
             "missing": sum(1 for c in counts if c == 0),
+            # in flight at the kill: how many, and how many of those never arrived
+            "unconfirmed": len(uncertain),
+            "unconfirmed_missing": sum(1 for m in uncertain if sent.per_member.get(m, 0) == 0),
             "violations": len(w.fake.flood_violations),
             "open": await open_deliveries(w),
         }
