@@ -233,6 +233,43 @@ def _check_condition(
                 )
                 continue
             yield from _check_values(key, compare, stored[key], dialogue, (*path, key), problem)
+            yield from _check_others(key, compare, stored, dialogue, (*path, key), problem)
+
+
+def _check_others(
+    key: str,
+    compare: Compare,
+    stored: dict[str, str],
+    dialogue: Dialogue,
+    path: Path,
+    problem: Report,
+) -> Iterator[Problem]:
+    """`*_answer` operators name a stored answer of a kind that can be compared."""
+    kind = dialogue.states[stored[key]].input_kind
+    for op, other in compare.other_answers.items():
+        if other not in stored:
+            yield problem(
+                (*path, op),
+                f"'{op}' compares with answer '{other}', which no state stores",
+                _suggest(other, list(stored)) or "name an answer a state stores",
+            )
+            continue
+        other_kind = dialogue.states[stored[other]].input_kind
+        if op in ("eq_answer", "ne_answer"):
+            if other_kind != kind:
+                yield problem(
+                    (*path, op),
+                    f"'{op}' compares a {kind} answer '{key}' with a {other_kind} answer "
+                    f"'{other}'",
+                    "compare two answers of the same kind",
+                )
+        elif kind != "scale" or other_kind != "scale":
+            yield problem(
+                (*path, op),
+                f"'{op}' orders '{key}' ({kind}) and '{other}' ({other_kind}), "
+                "but only scale answers are numbers",
+                "use eq_answer or ne_answer, or compare two scale answers",
+            )
 
 
 def _check_values(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from bot.dialogues.model import AllOf, AnyOf, Compare, Condition, NotCond
@@ -17,8 +17,47 @@ def holds(condition: Condition, answers: Mapping[str, Any]) -> bool:
     if isinstance(condition, NotCond):
         return not holds(condition.not_, answers)
     return all(
-        _compare(compare, key in answers, answers.get(key)) for key, compare in condition.items()
+        _compare(compare, key in answers, answers.get(key))
+        and (compare.other_answers == {} or _against_others(compare, key, answers))
+        for key, compare in condition.items()
     )
+
+
+def _against_others(compare: Compare, key: str, answers: Mapping[str, Any]) -> bool:
+    """The `*_answer` operators: this answer against another one of the same run.
+    False when either is missing; an order only holds between two numbers."""
+    if key not in answers:
+        return False
+    value = answers[key]
+    for op, other_key in compare.other_answers.items():
+        if other_key not in answers:
+            return False
+        other = answers[other_key]
+        if op == "eq_answer":
+            if value != other:
+                return False
+            continue
+        if op == "ne_answer":
+            if value == other:
+                return False
+            continue
+        if not (_number(value) and _number(other)):
+            return False
+        if not ORDER[op](value, other):
+            return False
+    return True
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+ORDER: dict[str, Callable[[Any, Any], bool]] = {
+    "lt_answer": lambda a, b: a < b,
+    "lte_answer": lambda a, b: a <= b,
+    "gt_answer": lambda a, b: a > b,
+    "gte_answer": lambda a, b: a >= b,
+}
 
 
 def _compare(compare: Compare, present: bool, value: Any) -> bool:
@@ -54,4 +93,7 @@ def _compare(compare: Compare, present: bool, value: Any) -> bool:
 
 
 def _only_answered(compare: Compare) -> bool:
-    return compare.model_dump(exclude_none=True).keys() == {"answered"}
+    """Whether `answered` is the only plain operator (the `*_answer` ones are checked
+    on their own, and fail for a missing answer)."""
+    given = compare.model_dump(exclude_none=True).keys() - compare.other_answers.keys()
+    return given <= {"answered"} and bool(given)

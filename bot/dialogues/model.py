@@ -9,6 +9,7 @@ never expressions or Python names.
 from __future__ import annotations
 
 from enum import StrEnum
+from functools import cached_property
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
@@ -176,6 +177,14 @@ class Compare(Strict):
     not_in: list[Scalar] | None = None
     contains: Scalar | None = Field(None, description="For multi answers: this option chosen.")
     answered: bool | None = None
+    # Against another stored answer of the same run (e.g. confidence after vs before);
+    # false while that answer is missing.
+    eq_answer: Ident | None = Field(None, description="Equal to this other answer.")
+    ne_answer: Ident | None = Field(None, description="Different from this other answer.")
+    lt_answer: Ident | None = Field(None, description="Below this other (scale) answer.")
+    lte_answer: Ident | None = Field(None, description="At most this other (scale) answer.")
+    gt_answer: Ident | None = Field(None, description="Above this other (scale) answer.")
+    gte_answer: Ident | None = Field(None, description="At least this other (scale) answer.")
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -184,9 +193,22 @@ class Compare(Strict):
         if not self.model_dump(exclude_none=True):
             raise ValueError(
                 "a comparison needs an operator: eq, ne, lt, lte, gt, gte, in, not_in, "
-                "contains or answered"
+                "contains, answered, or one of eq/ne/lt/lte/gt/gte_answer"
             )
         return self
+
+    @cached_property
+    def other_answers(self) -> dict[str, str]:
+        """Operator -> the other answer it compares with (asked on every branch step)."""
+        named = {
+            "eq_answer": self.eq_answer,
+            "ne_answer": self.ne_answer,
+            "lt_answer": self.lt_answer,
+            "lte_answer": self.lte_answer,
+            "gt_answer": self.gt_answer,
+            "gte_answer": self.gte_answer,
+        }
+        return {op: key for op, key in named.items() if key is not None}
 
 
 class AllOf(Strict):
