@@ -48,7 +48,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 
 from sqlalchemy import and_, exists, func, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from bot.clock import AMSTERDAM, Clock
@@ -413,11 +413,11 @@ class Pushes:
         moment = now if when is None else _local(when).astimezone(UTC)
         text = (note or "").strip() or None
 
-        async def work(session: AsyncSession) -> PushSummary:
-            await _require_trainer(session, trainer_id, group_id)
+        def work(session: Session) -> PushSummary:
+            _require_trainer(session, trainer_id, group_id)
             if moment < now - PAST_GRACE:
                 raise PushError("in_past", moment.isoformat())
-            if not await _has_reachable_professional(session, group_id):
+            if not _has_reachable_professional(session, group_id):
                 raise PushError("empty_group", f"group {group_id}")
             push = Push(
                 group_id=group_id,
@@ -432,32 +432,32 @@ class Pushes:
                 created_at=now,
             )
             session.add(push)
-            await session.flush()
-            return (await _summaries(session, [push]))[0][0]
+            session.flush()
+            return (_summaries(session, [push]))[0][0]
 
         return await self.db.write(work)
 
     async def cancel(self, trainer_id: int, push_id: int) -> PushSummary:
         """Cancel a push that has not started going out. Cancelling twice is harmless."""
 
-        async def work(session: AsyncSession) -> PushSummary:
-            push = await self._trainers_push(session, trainer_id, push_id, lock=True)
+        def work(session: Session) -> PushSummary:
+            push = self._trainers_push(session, trainer_id, push_id, lock=True)
             if push.status not in ("scheduled", "cancelled"):
                 raise PushError("not_cancellable", push.status)
             push.status = "cancelled"
-            await session.flush()
-            return (await _summaries(session, [push]))[0][0]
+            session.flush()
+            return (_summaries(session, [push]))[0][0]
 
         return await self.db.write(work)
 
     async def list(self, trainer_id: int, group_id: int) -> builtins.list[PushSummary]:
         """The group's pushes, newest first, for one of its trainers."""
 
-        async def work(session: AsyncSession) -> builtins.list[PushSummary]:
-            await _require_trainer(session, trainer_id, group_id)
+        def work(session: Session) -> builtins.list[PushSummary]:
+            _require_trainer(session, trainer_id, group_id)
             query = select(Push).where(Push.group_id == group_id).order_by(Push.id.desc())
-            pushes = (await session.execute(query)).scalars().all()
-            return [summary for summary, _ in await _summaries(session, pushes)]
+            pushes = session.execute(query).scalars().all()
+            return [summary for summary, _ in _summaries(session, pushes)]
 
         return await self.db.read(work)
 
@@ -467,9 +467,9 @@ class Pushes:
         """One push with every member's status. Before it goes out, the current
         professionals are listed as they would receive it."""
 
-        async def work(session: AsyncSession) -> tuple[PushSummary, list[MemberProgress]]:
-            push = await self._trainers_push(session, trainer_id, push_id)
-            return (await _summaries(session, [push]))[0]
+        def work(session: Session) -> tuple[PushSummary, list[MemberProgress]]:
+            push = self._trainers_push(session, trainer_id, push_id)
+            return (_summaries(session, [push]))[0]
 
         return await self.db.read(work)
 
@@ -486,11 +486,11 @@ class Pushes:
         """
         now = self.clock.now()
 
-        async def work(session: AsyncSession) -> list[Claim]:
-            await self._fan_out(session, now)
-            await self._settle_in_flight(session, now, limit)
-            claims = await self._claim_deliveries(session, now, limit)
-            await _settle(session, now)
+        def work(session: Session) -> list[Claim]:
+            self._fan_out(session, now)
+            self._settle_in_flight(session, now, limit)
+            claims = self._claim_deliveries(session, now, limit)
+            _settle(session, now)
             return claims
 
         claims = await self.db.write(work)
@@ -509,11 +509,11 @@ class Pushes:
         if self.quiet.contains(now):
             return []
 
-        async def work(session: AsyncSession) -> list[Claim]:
+        def work(session: Session) -> list[Claim]:
             claims: list[Claim] = []
             while len(claims) < limit:
                 want = limit - len(claims)
-                rows = await self._reminder_candidates(session, now, want)
+                rows = self._reminder_candidates(session, now, want)
                 for delivery, push, person, group in rows:
                     if delivery.status == "reminding" and delivery.attempts >= MAX_ATTEMPTS:
                         # Claimed again and again without a report: count it as done.
@@ -523,7 +523,7 @@ class Pushes:
                     delivery.lease_until = now + self.lease
                     delivery.attempts += 1
                     claims.append(_claim(delivery, push, person, group, "reminder"))
-                await session.flush()
+                session.flush()
                 if len(rows) < want:
                     break
             return claims
@@ -536,8 +536,8 @@ class Pushes:
     async def received(self, person_id: int, push_id: int) -> bool:
         """Whether this push was sent to this person (a start button may be forged)."""
 
-        async def work(session: AsyncSession) -> bool:
-            found = await session.execute(
+        def work(session: Session) -> bool:
+            found = session.execute(
                 select(Delivery.id)
                 .where(Delivery.push_id == push_id, Delivery.person_id == person_id)
                 .limit(1)
@@ -560,8 +560,8 @@ class Pushes:
         """
         now = self.clock.now()
 
-        async def work(session: AsyncSession) -> int:
-            marked = await session.execute(
+        def work(session: Session) -> int:
+            marked = session.execute(
                 update(Delivery)
                 .where(Delivery.id == claim.delivery_id, Delivery.status == CLAIMED[claim.kind])
                 .values(status=IN_FLIGHT[claim.kind], lease_until=now + self.lease)
@@ -580,8 +580,8 @@ class Pushes:
         no longer in flight (then the retry's `in_flight()` raises `ClaimLost`)."""
         now = self.clock.now()
 
-        async def work(session: AsyncSession) -> None:
-            await session.execute(
+        def work(session: Session) -> None:
+            session.execute(
                 update(Delivery)
                 .where(Delivery.id == claim.delivery_id, Delivery.status == IN_FLIGHT[claim.kind])
                 .values(status=CLAIMED[claim.kind], lease_until=now + self.lease)
@@ -595,16 +595,16 @@ class Pushes:
         is accepted: the message did reach the person)."""
         now = self.clock.now()
 
-        async def work(session: AsyncSession) -> None:
-            delivery = await self._delivery(session, delivery_id)
+        def work(session: Session) -> None:
+            delivery = self._delivery(session, delivery_id)
             if delivery.status in (CLAIMED["reminder"], IN_FLIGHT["reminder"]):
                 _reminder_done(delivery, now)
                 return
             if delivery.status == "delivered":
                 return
             _push_done(delivery, now, message_id)
-            await session.flush()
-            await _settle(session, now, delivery.push_id)
+            session.flush()
+            _settle(session, now, delivery.push_id)
 
         await self.db.write(work)
 
@@ -618,13 +618,13 @@ class Pushes:
         now = self.clock.now()
         text = error[:200]
 
-        async def work(session: AsyncSession) -> None:
-            delivery = await self._delivery(session, delivery_id)
+        def work(session: Session) -> None:
+            delivery = self._delivery(session, delivery_id)
             if blocked:
                 delivery.status = "failed"
                 delivery.error = "blocked"
                 delivery.lease_until = None
-                person = await _person(session, delivery.person_id, lock=self._postgres)
+                person = _person(session, delivery.person_id, lock=self._postgres)
                 person.active = False
                 log.info("delivery %d: person %d blocked the bot", delivery_id, person.id)
             elif delivery.status in (CLAIMED["reminder"], IN_FLIGHT["reminder"]):
@@ -645,16 +645,16 @@ class Pushes:
                     delivery.next_at = now + _backoff(delivery.attempts)
             else:
                 return  # a late report about a delivery that is settled already
-            await session.flush()
-            await _settle(session, now, delivery.push_id)
+            session.flush()
+            _settle(session, now, delivery.push_id)
 
         await self.db.write(work)
 
     # -- the member's side -------------------------------------------------------------
 
     async def set_reminders(self, person_id: int, enabled: bool) -> None:
-        async def work(session: AsyncSession) -> None:
-            person = await _person(session, person_id, lock=self._postgres)
+        def work(session: Session) -> None:
+            person = _person(session, person_id, lock=self._postgres)
             person.reminders = enabled
 
         await self.db.write(work)
@@ -667,51 +667,51 @@ class Pushes:
         left before it was sent), or the push was cancelled.
         """
 
-        async def work(session: AsyncSession) -> str:
-            push = await session.get(Push, push_id)
+        def work(session: Session) -> str:
+            push = session.get(Push, push_id)
             if push is None:
                 raise PushError("not_found", f"push {push_id}")
-            found = await session.execute(
+            found = session.execute(
                 select(Delivery).where(Delivery.push_id == push_id, Delivery.person_id == person_id)
             )
             delivery = found.scalar_one_or_none()
             if delivery is None:
-                if push.status == "scheduled" and await _is_member(
+                if push.status == "scheduled" and _is_member(
                     session, person_id, push.group_id, PROFESSIONAL
                 ):
                     return "pending"
                 return "skipped"
             if delivery.status == "skipped":
                 return "skipped"
-            runs = await _runs_for(session, [push], {person_id})
+            runs = _runs_for(session, [push], {person_id})
             return _member_status(push, delivery.status, delivery.delivered_at, runs)
 
         return await self.db.read(work)
 
     # -- internals ---------------------------------------------------------------------
 
-    async def _trainers_push(
-        self, session: AsyncSession, trainer_id: int, push_id: int, lock: bool = False
+    def _trainers_push(
+        self, session: Session, trainer_id: int, push_id: int, lock: bool = False
     ) -> Push:
         query = select(Push).where(Push.id == push_id)
         if lock and self._postgres:
             query = query.with_for_update()
-        push = (await session.execute(query)).scalar_one_or_none()
+        push = session.execute(query).scalar_one_or_none()
         if push is None:
             raise PushError("not_found", f"push {push_id}")
-        await _require_trainer(session, trainer_id, push.group_id)
+        _require_trainer(session, trainer_id, push.group_id)
         return push
 
-    async def _delivery(self, session: AsyncSession, delivery_id: int) -> Delivery:
+    def _delivery(self, session: Session, delivery_id: int) -> Delivery:
         query = select(Delivery).where(Delivery.id == delivery_id)
         if self._postgres:
             query = query.with_for_update()
-        delivery = (await session.execute(query)).scalar_one_or_none()
+        delivery = session.execute(query).scalar_one_or_none()
         if delivery is None:
             raise PushError("not_found", f"delivery {delivery_id}")
         return delivery
 
-    async def _fan_out(self, session: AsyncSession, now: datetime) -> None:
+    def _fan_out(self, session: Session, now: datetime) -> None:
         """Due pushes become 'sending' with one pending delivery per current professional."""
         query = (
             select(Push)
@@ -720,8 +720,8 @@ class Pushes:
         )
         if self._postgres:
             query = query.with_for_update(skip_locked=True)
-        for push in (await session.execute(query)).scalars().all():
-            members = await session.execute(
+        for push in session.execute(query).scalars().all():
+            members = session.execute(
                 select(Membership.person_id)
                 .join(Person, Person.id == Membership.person_id)
                 .where(
@@ -745,9 +745,9 @@ class Pushes:
             push.status = "sending"
             push.lease_owner = self.worker  # who fanned it out, for the logs
             log.info("push %d is due: sending to group %d", push.id, push.group_id)
-        await session.flush()
+        session.flush()
 
-    async def _settle_in_flight(self, session: AsyncSession, now: datetime, limit: int) -> None:
+    def _settle_in_flight(self, session: Session, now: datetime, limit: int) -> None:
         """Pushes and reminders whose request was leaving when their worker stopped
         reporting (the lease ran out): count them as delivered, never send again."""
         query = (
@@ -758,7 +758,7 @@ class Pushes:
         )
         if self._postgres:
             query = query.with_for_update(skip_locked=True)
-        for delivery in (await session.execute(query)).scalars().all():
+        for delivery in session.execute(query).scalars().all():
             # Ids only: no names, chat ids or texts in the logs.
             log.warning(
                 "delivery %d of push %d: its worker stopped while sending the %s; "
@@ -772,10 +772,10 @@ class Pushes:
                 _reminder_done(delivery, now, error=UNCONFIRMED)
             else:
                 _push_done(delivery, now, message_id=None, error=UNCONFIRMED)
-        await session.flush()
+        session.flush()
 
-    async def _claim_deliveries(
-        self, session: AsyncSession, now: datetime, limit: int
+    def _claim_deliveries(
+        self, session: Session, now: datetime, limit: int
     ) -> builtins.list[Claim]:
         claims: list[Claim] = []
         while len(claims) < limit:
@@ -793,7 +793,7 @@ class Pushes:
             )
             if self._postgres:
                 query = query.with_for_update(skip_locked=True, of=Delivery)
-            rows = (await session.execute(query)).all()
+            rows = session.execute(query).all()
             for delivery, push, person, group, membership_id in rows:
                 delivery.lease_until = None
                 if membership_id is None:
@@ -810,14 +810,12 @@ class Pushes:
                     delivery.lease_until = now + self.lease
                     delivery.attempts += 1
                     claims.append(_claim(delivery, push, person, group, "push"))
-            await session.flush()
+            session.flush()
             if len(rows) < want:
                 break
         return claims
 
-    async def _reminder_candidates(
-        self, session: AsyncSession, now: datetime, limit: int
-    ) -> Sequence[Any]:
+    def _reminder_candidates(self, session: Session, now: datetime, limit: int) -> Sequence[Any]:
         last = func.coalesce(Delivery.last_reminder_at, Delivery.delivered_at)
         query = (
             select(Delivery, Push, Person, Group)
@@ -845,7 +843,7 @@ class Pushes:
         )
         if self._postgres:
             query = query.with_for_update(skip_locked=True, of=Delivery)
-        return (await session.execute(query)).all()
+        return session.execute(query).all()
 
 
 # -- helpers (each runs inside the caller's transaction) -------------------------------
@@ -941,7 +939,7 @@ def _finished_clause() -> ColumnElement[bool]:
     )
 
 
-async def _settle(session: AsyncSession, now: datetime, push_id: int | None = None) -> None:
+def _settle(session: Session, now: datetime, push_id: int | None = None) -> None:
     """Pushes with no delivery left to send become 'sent'."""
     open_deliveries = select(Delivery.id).where(
         Delivery.push_id == Push.id, Delivery.status.in_(UNSETTLED)
@@ -954,24 +952,24 @@ async def _settle(session: AsyncSession, now: datetime, push_id: int | None = No
     )
     if push_id is not None:
         statement = statement.where(Push.id == push_id)
-    await session.execute(statement)
+    session.execute(statement)
 
 
-async def _is_member(session: AsyncSession, person_id: int, group_id: int, role: str) -> bool:
+def _is_member(session: Session, person_id: int, group_id: int, role: str) -> bool:
     query = select(Membership.id).where(
         Membership.person_id == person_id,
         Membership.group_id == group_id,
         Membership.role == role,
     )
-    return (await session.execute(query)).first() is not None
+    return session.execute(query).first() is not None
 
 
-async def _require_trainer(session: AsyncSession, person_id: int, group_id: int) -> None:
-    if not await _is_member(session, person_id, group_id, TRAINER):
+def _require_trainer(session: Session, person_id: int, group_id: int) -> None:
+    if not _is_member(session, person_id, group_id, TRAINER):
         raise PushError("not_trainer", f"person {person_id} in group {group_id}")
 
 
-async def _has_reachable_professional(session: AsyncSession, group_id: int) -> bool:
+def _has_reachable_professional(session: Session, group_id: int) -> bool:
     query = (
         select(Membership.id)
         .join(Person, Person.id == Membership.person_id)
@@ -983,14 +981,14 @@ async def _has_reachable_professional(session: AsyncSession, group_id: int) -> b
         )
         .limit(1)
     )
-    return (await session.execute(query)).first() is not None
+    return session.execute(query).first() is not None
 
 
-async def _person(session: AsyncSession, person_id: int, lock: bool) -> Person:
+def _person(session: Session, person_id: int, lock: bool) -> Person:
     query = select(Person).where(Person.id == person_id)
     if lock:
         query = query.with_for_update()
-    person = (await session.execute(query)).scalar_one_or_none()
+    person = session.execute(query).scalar_one_or_none()
     if person is None:
         raise PushError("not_found", f"person {person_id}")
     return person
@@ -1005,8 +1003,8 @@ class _RunInfo:
     started_at: datetime
 
 
-async def _runs_for(
-    session: AsyncSession, pushes: Sequence[Push], person_ids: Iterable[int]
+def _runs_for(
+    session: Session, pushes: Sequence[Push], person_ids: Iterable[int]
 ) -> list[_RunInfo]:
     """Runs that may count for these pushes: linked to one, or of the same dialogue."""
     people = set(person_ids)
@@ -1019,7 +1017,7 @@ async def _runs_for(
             Run.dialogue_id.in_({p.dialogue_id for p in pushes}),
         ),
     )
-    return [_RunInfo(*row) for row in (await session.execute(query)).all()]
+    return [_RunInfo(*row) for row in session.execute(query).all()]
 
 
 def _member_status(
@@ -1043,8 +1041,8 @@ def _member_status(
     return _PROGRESS_OF.get(delivery_status, "pending")
 
 
-async def _summaries(
-    session: AsyncSession, pushes: Sequence[Push]
+def _summaries(
+    session: Session, pushes: Sequence[Push]
 ) -> list[tuple[PushSummary, list[MemberProgress]]]:
     """Summaries with member progress for several pushes, in a handful of queries."""
     if not pushes:
@@ -1052,13 +1050,13 @@ async def _summaries(
     ids = [p.id for p in pushes]
     names = dict(
         (
-            await session.execute(
+            session.execute(
                 select(Group.id, Group.name).where(Group.id.in_({p.group_id for p in pushes}))
             )
         ).all()
     )
     # (push_id, person_id, first_name, delivery status, delivered_at, reminders_sent)
-    found = await session.execute(
+    found = session.execute(
         select(
             Delivery.push_id,
             Delivery.person_id,
@@ -1077,7 +1075,7 @@ async def _summaries(
     # Not yet fanned out: the group's current professionals, as they would receive it.
     waiting = {p.group_id for p in pushes if p.status == "scheduled"}
     if waiting:
-        members = await session.execute(
+        members = session.execute(
             select(Membership.group_id, Person.id, Person.first_name, Person.active)
             .join(Person, Person.id == Membership.person_id)
             .where(
@@ -1095,7 +1093,7 @@ async def _summaries(
                 rows[push.id] = by_group.get(push.group_id, [])
 
     people = {row[0] for push_rows in rows.values() for row in push_rows}
-    runs = await _runs_for(session, pushes, people)
+    runs = _runs_for(session, pushes, people)
     runs_of: dict[int, list[_RunInfo]] = {}
     for run in runs:
         runs_of.setdefault(run.person_id, []).append(run)

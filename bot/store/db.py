@@ -27,7 +27,7 @@ from typing import Any, TypeVar, overload
 from sqlalchemy import Engine, event, text
 from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.orm import Session
 
@@ -264,7 +264,7 @@ class Database:
         while True:
             try:
                 return await attempt()
-            except (OperationalError, DBAPIError) as exc:
+            except Exception as exc:  # the driver's own errors too (bot/store/direct.py)
                 if not is_locked(exc):
                     raise
                 tries += 1
