@@ -263,9 +263,9 @@ async def time_dashboard(url: str, organisation_id: int, repeats: int) -> tuple[
     db = Database(create_async(url))
     try:
 
-        async def groups(session: Any) -> tuple[tuple[int, str], ...]:
+        def groups(session: Any) -> tuple[tuple[int, str], ...]:
             query = select(Group.id, Group.name).where(Group.organisation_id == organisation_id)
-            return tuple((gid, name) for gid, name in (await session.execute(query)).all())
+            return tuple((gid, name) for gid, name in session.execute(query).all())
 
         scope = Scope(organisation_id, "Gemeente", await db.read(groups))
         figures = Aggregates(db, shared_engine())

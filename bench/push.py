@@ -61,16 +61,16 @@ async def world(members: int) -> AsyncIterator[World]:
         app = await build(settings, migrate=False, engine=shared_engine())
         now = datetime.now(UTC)
 
-        async def seed(session: Any) -> tuple[int, int]:
+        def seed(session: Any) -> tuple[int, int]:
             organisation = Organisation(name="Bench")
             session.add(organisation)
-            await session.flush()
+            session.flush()
             group = Group(organisation_id=organisation.id, name="Jongerenwerk")
             session.add(group)
-            await session.flush()
+            session.flush()
             rows = person_rows([trainer, *users], now)
-            await session.execute(insert(Person), rows)
-            found = await session.execute(select(Person.external_id, Person.id))
+            session.execute(insert(Person), rows)
+            found = session.execute(select(Person.external_id, Person.id))
             ids = dict(found.all())
             trainer_id = ids[str(trainer.id)]
             memberships = [
@@ -90,7 +90,7 @@ async def world(members: int) -> AsyncIterator[World]:
                     "created_at": now,
                 }
             )
-            await session.execute(insert(Membership), memberships)
+            session.execute(insert(Membership), memberships)
             return trainer_id, group.id
 
         trainer_id, group_id = await app.db.write(seed)
@@ -195,9 +195,9 @@ class Sent:
 async def delivered(w: World) -> int:
     from bot.store.models import Delivery
 
-    async def work(session: Any) -> int:
+    def work(session: Any) -> int:
         query = select(func.count()).select_from(Delivery)
-        return int(await session.scalar(query.where(Delivery.status == "delivered")) or 0)
+        return int(session.scalar(query.where(Delivery.status == "delivered")) or 0)
 
     return await w.app.db.read(work)
 
@@ -207,10 +207,10 @@ async def open_deliveries(w: World) -> int:
     from bot.pushes import UNSETTLED
     from bot.store.models import Delivery
 
-    async def work(session: Any) -> int:
+    def work(session: Any) -> int:
         query = select(func.count()).select_from(Delivery)
         query = query.where(Delivery.status.in_(UNSETTLED))
-        return int(await session.scalar(query) or 0)
+        return int(session.scalar(query) or 0)
 
     return await w.app.db.read(work)
 
@@ -221,13 +221,13 @@ async def unconfirmed(w: World) -> set[int]:
     from bot.pushes import UNCONFIRMED
     from bot.store.models import Delivery, Person
 
-    async def work(session: Any) -> set[int]:
+    def work(session: Any) -> set[int]:
         query = (
             select(Person.external_id)
             .join(Delivery, Delivery.person_id == Person.id)
             .where(Delivery.status == "delivered", Delivery.error == UNCONFIRMED)
         )
-        return {int(external_id) for external_id in (await session.scalars(query)).all()}
+        return {int(external_id) for external_id in session.scalars(query).all()}
 
     return await w.app.db.read(work)
 

@@ -101,7 +101,9 @@ def bench_push(
         f"push to {kill_members}, sending task cancelled after {killed['at_kill']} messages "
         f"({killed['unrecorded_at_kill']} sent but not yet recorded), new worker after the "
         f"{lease_s:g} s lease: {killed['duplicates']} duplicate(s), {killed['missing']} "
-        f"missing, {killed['violations']} flood violation(s), {killed['open']} unsettled"
+        f"missing ({killed['unconfirmed_missing']} of them in flight at the kill), "
+        f"{killed['unconfirmed']} counted delivered unconfirmed, "
+        f"{killed['violations']} flood violation(s), {killed['open']} unsettled"
     )
     violations = speed["violations"] + killed["violations"]
     if stop_members:
@@ -121,7 +123,10 @@ def bench_push(
             killed["duplicates"],
             "==",
             0,
-            valid=killed["missing"] == 0 and killed["open"] == 0,
+            # A message in flight at the kill is counted delivered, never resent (at
+            # most once, bot/pushes.py): if the kill came before it left, it is lost by
+            # design. Any other missing message, or an unsettled one, is a failure.
+            valid=killed["missing"] == killed["unconfirmed_missing"] and killed["open"] == 0,
         ),
     ]
 

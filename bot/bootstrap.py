@@ -114,7 +114,6 @@ QUIET_LOGGERS = (
     "telegram",
     "uvicorn.access",
     "alembic",
-    "aiosqlite",
     "sqlalchemy",
     "psycopg",
 )

@@ -202,9 +202,7 @@ async def seed(db: Database) -> World:
             return who.id
 
         trainer = person("100", "Tess", north.id, "trainer")
-        pros = [
-            person(str(200 + i), n, north.id, "professional") for i, n in enumerate("ABC")
-        ]
+        pros = [person(str(200 + i), n, north.id, "professional") for i, n in enumerate("ABC")]
         other_trainer = person("300", "Olga", south.id, "trainer")
         outsider = person("301", "Omar", south.id, "professional")
         repo.add_membership(other_trainer, empty.id, "trainer")

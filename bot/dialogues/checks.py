@@ -259,8 +259,7 @@ def _check_others(
             if other_kind != kind:
                 yield problem(
                     (*path, op),
-                    f"'{op}' compares a {kind} answer '{key}' with a {other_kind} answer "
-                    f"'{other}'",
+                    f"'{op}' compares a {kind} answer '{key}' with a {other_kind} answer '{other}'",
                     "compare two answers of the same kind",
                 )
         elif kind != "scale" or other_kind != "scale":

@@ -5,13 +5,12 @@ write transactions start with BEGIN IMMEDIATE so they take the write lock up
 front instead of failing half-way (DESIGN.md, facts). PostgreSQL takes a row
 lock on the person for every write that concerns them.
 
-A transaction is a *work function* given a session. Plain (sync) work functions
-are the norm: the whole transaction runs in a worker thread on the sync driver,
-so the event loop waits for one thread hop per transaction. The async driver
-costs one hop per statement, fetch, begin and commit (about nine for a single
-SELECT, measured), which made a bot update spend most of its time waiting on
-hops. Async work functions still run on the async engine, for modules not yet
-moved over; `Database.write`/`read` accept both kinds.
+A transaction is a *work function* given a session: plain synchronous code that
+runs whole in a worker thread, so the event loop waits for one thread hop per
+transaction. (An async driver costs a hop per statement, fetch, begin and commit,
+about nine for a single SELECT through aiosqlite, measured: a bot update spent
+most of its time waiting on them.) The few statements every update runs go
+straight to the driver instead (`read_direct`/`write_direct`, bot/store/direct.py).
 """
 
 from __future__ import annotations
@@ -21,14 +20,12 @@ import inspect
 import logging
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from typing import Any, TypeVar, overload
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, event, text
 from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.orm import Session
 
 from bot.store.direct import Direct
@@ -45,19 +42,8 @@ class StoreBusy(StoreError):
     """The database stayed locked for longer than the retries allow."""
 
 
-def async_url(url: str) -> URL:
-    """The async driver for a plain URL: aiosqlite for SQLite, psycopg for PostgreSQL."""
-    parsed = make_url(url)
-    backend = parsed.get_backend_name()
-    if backend == "sqlite":
-        return parsed.set(drivername="sqlite+aiosqlite")
-    if backend in ("postgresql", "postgres"):
-        return parsed.set(drivername="postgresql+psycopg")
-    raise StoreError(f"unsupported database URL scheme '{parsed.drivername}'")
-
-
 def sync_url(url: str) -> URL:
-    """The sync driver (for migrations): pysqlite, or psycopg for PostgreSQL."""
+    """The driver for a plain URL: pysqlite for SQLite, psycopg for PostgreSQL."""
     parsed = make_url(url)
     backend = parsed.get_backend_name()
     if backend == "sqlite":
@@ -90,36 +76,22 @@ def configure_sqlite(sync_engine: Any, busy_timeout: float) -> None:
         connection.exec_driver_sql(f"BEGIN {mode}")
 
 
-@dataclass(frozen=True)
-class Engines:
-    """One database through both drivers (see the module docstring for why two)."""
-
-    sync: Engine
-    async_: AsyncEngine
-
-
 # Worker threads per Database: enough for the pool's connections to be in use at once.
 THREADS = 10
 
 
-def create_engine(url: str, busy_timeout: float = 5.0) -> Engines:
-    """The sync and async engines for `url`, with the right pragmas and pools."""
-    target = async_url(url)
+def create_engine(url: str, busy_timeout: float = 5.0) -> Engine:
+    """An engine for `url`, with the right pragmas and pool."""
+    target = sync_url(url)
     if target.get_backend_name() == "sqlite":
-        sync = create_sync_engine(
-            sync_url(url),
+        engine = create_sync_engine(
+            target,
             connect_args={"timeout": busy_timeout, "check_same_thread": False},
             pool_size=THREADS,
         )
-        configure_sqlite(sync, busy_timeout)
-        engine = create_async_engine(target, connect_args={"timeout": busy_timeout})
-        configure_sqlite(engine.sync_engine, busy_timeout)
-        return Engines(sync, engine)
-    sync = create_sync_engine(
-        sync_url(url), pool_pre_ping=True, pool_size=THREADS, max_overflow=THREADS
-    )
-    engine = create_async_engine(target, pool_pre_ping=True, pool_size=10, max_overflow=10)
-    return Engines(sync, engine)
+        configure_sqlite(engine, busy_timeout)
+        return engine
+    return create_sync_engine(target, pool_pre_ping=True, pool_size=THREADS, max_overflow=THREADS)
 
 
 def is_locked(exc: BaseException) -> bool:
@@ -143,14 +115,13 @@ def is_locked(exc: BaseException) -> bool:
 class Database:
     """Sessions and transactions over one database, with retries on short locks."""
 
-    def __init__(self, engines: Engines, retries: int = 4, backoff: float = 0.05) -> None:
-        self.engines = engines
+    def __init__(self, engine: Engine, retries: int = 4, backoff: float = 0.05) -> None:
+        self.engine = engine
         self.retries = retries
         self.backoff = backoff
-        self.sqlite = engines.sync.url.get_backend_name() == "sqlite"
+        self.sqlite = engine.url.get_backend_name() == "sqlite"
         deferred = {"sqlite_begin": "DEFERRED"} if self.sqlite else {}
-        self._sync_reader = engines.sync.execution_options(**deferred)
-        self._async_reader = engines.async_.execution_options(**deferred)
+        self._reader = engine.execution_options(**deferred)
         self._inline: Any = None  # SQLite: a connection for work done on the event loop
         self._threads, self._writer = self._executors()
 
@@ -167,25 +138,13 @@ class Database:
             return threads, threads
         return threads, ThreadPoolExecutor(1, thread_name_prefix="straatwijs-db-writer")
 
-    @overload
-    async def write(self, work: Callable[[Session], T]) -> T: ...
-    @overload
-    async def write(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T: ...
-    async def write(self, work: Callable[[Any], Any]) -> Any:
+    async def write(self, work: Callable[[Session], T]) -> T:
         """Run `work` in one write transaction; retry it whole if the database is locked."""
-        if inspect.iscoroutinefunction(work):
-            return await self._retrying(lambda: self._in_async(self.engines.async_, work))
-        return await self._retrying(lambda: self._in_thread(self._writer, self.engines.sync, work))
+        return await self._retrying(lambda: self._in_thread(self._writer, self.engine, work))
 
-    @overload
-    async def read(self, work: Callable[[Session], T]) -> T: ...
-    @overload
-    async def read(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T: ...
-    async def read(self, work: Callable[[Any], Any]) -> Any:
+    async def read(self, work: Callable[[Session], T]) -> T:
         """Run `work` in a read transaction (SQLite: deferred, not holding the write lock)."""
-        if inspect.iscoroutinefunction(work):
-            return await self._retrying(lambda: self._in_async(self._async_reader, work))
-        return await self._retrying(lambda: self._in_thread(self._threads, self._sync_reader, work))
+        return await self._retrying(lambda: self._in_thread(self._threads, self._reader, work))
 
     async def read_direct(self, work: Callable[[Direct], T]) -> T:
         """Run `work` with driver-level statements (bot/store/direct.py) in a read
@@ -212,7 +171,7 @@ class Database:
 
     def _inline_connection(self) -> Any:
         if self._inline is None:
-            raw = self.engines.sync.raw_connection()
+            raw = self.engine.raw_connection()
             raw.detach()  # ours alone from now on: it never goes back to the pool
             cursor = raw.cursor()
             cursor.execute("PRAGMA busy_timeout=0")
@@ -222,12 +181,12 @@ class Database:
 
     def _direct(self, work: Callable[[Direct], T], write: bool, raw: Any = None) -> T:
         """One transaction on a driver connection: `raw` (kept), else one from the pool."""
-        connection = raw if raw is not None else self.engines.sync.raw_connection()
+        connection = raw if raw is not None else self.engine.raw_connection()
         try:
             cursor = connection.cursor()
             if self.sqlite:
                 cursor.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-            result = work(Direct(cursor, self.engines.sync.dialect))
+            result = work(Direct(cursor, self.engine.dialect))
             connection.commit()
             return result
         except BaseException:
@@ -243,6 +202,9 @@ class Database:
     async def _in_thread(
         self, threads: ThreadPoolExecutor, bind: Engine, work: Callable[[Session], T]
     ) -> T:
+        if inspect.iscoroutinefunction(work):
+            raise TypeError("work functions are plain functions: they run in a thread")
+
         def transaction() -> T:
             with Session(bind, expire_on_commit=False) as session, session.begin():
                 result = work(session)
@@ -254,10 +216,6 @@ class Database:
                 return result
 
         return await asyncio.get_running_loop().run_in_executor(threads, transaction)
-
-    async def _in_async(self, bind: AsyncEngine, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-        async with AsyncSession(bind, expire_on_commit=False) as session, session.begin():
-            return await work(session)
 
     async def _retrying(self, attempt: Callable[[], Awaitable[T]]) -> T:
         tries = 0
@@ -289,7 +247,6 @@ class Database:
             raise StoreError(f"cannot reach the database: {describe(exc)}") from exc
 
     async def dispose(self) -> None:
-        await self.engines.async_.dispose()
         await asyncio.to_thread(self._shutdown)
 
     def _shutdown(self) -> None:
@@ -299,7 +256,7 @@ class Database:
             self._inline = None
         self._writer.shutdown(wait=True)
         self._threads.shutdown(wait=True)
-        self.engines.sync.dispose()
+        self.engine.dispose()
         self._threads, self._writer = self._executors()
 
 

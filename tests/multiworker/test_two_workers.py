@@ -507,9 +507,7 @@ def snapshot(session: Any, push_id: int) -> Snapshot:
         answers.setdefault(row.run_id, {})[row.key] = row.text if row.kind == "text" else row.value
     handled = set(session.execute(select(HandledUpdate.update_id)).scalars().all())
     deliveries = Counter(
-        (
-            session.execute(select(Delivery.status).where(Delivery.push_id == push_id))
-        ).scalars()
+        (session.execute(select(Delivery.status).where(Delivery.push_id == push_id))).scalars()
     )
     status = (session.execute(select(Push.status).where(Push.id == push_id))).scalar_one()
     return Snapshot(

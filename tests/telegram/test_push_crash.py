@@ -77,8 +77,8 @@ async def kill(task: asyncio.Task[Any]) -> None:
 async def statuses(tg: Telegram) -> dict[str, tuple[str, int | None, str | None]]:
     """First name -> (delivery status, message id, error)."""
 
-    async def work(session: Any) -> dict[str, tuple[str, int | None, str | None]]:
-        rows = await session.execute(
+    def work(session: Any) -> dict[str, tuple[str, int | None, str | None]]:
+        rows = session.execute(
             select(Person.first_name, Delivery.status, Delivery.message_id, Delivery.error).join(
                 Person, Person.id == Delivery.person_id
             )

@@ -213,9 +213,7 @@ async def test_feedback_written_in_the_dashboard_is_delivered_by_the_bot(tg):
         from bot.store.models import AnswerRow, Person
 
         answer = session.execute(select(AnswerRow)).scalar_one()
-        tess = (
-            session.execute(select(Person).where(Person.first_name == "Tess"))
-        ).scalar_one()
+        tess = (session.execute(select(Person).where(Person.first_name == "Tess"))).scalar_one()
         return answer.id, tess.id
 
     answer_id, trainer_id = await tg.app.db.read(ids)

@@ -85,7 +85,7 @@ async def app(settings: Settings, shared_engine: Engine, clock: FakeClock) -> As
 
 
 async def build_world(app: App, long_text: str | None = None) -> World:
-    async def work(session: Any) -> World:
+    def work(session: Any) -> World:
         amsterdam, utrecht = Organisation(name="Amsterdam"), Organisation(name="Utrecht")
         groups = {
             "noord": Group(organisation=amsterdam, name="Noord"),
@@ -103,7 +103,7 @@ async def build_world(app: App, long_text: str | None = None) -> World:
             for index, name in enumerate(MEMBERS)
         }
         session.add_all([*groups.values(), *people.values()])
-        await session.flush()
+        session.flush()
         for name, places in MEMBERS.items():
             for group, role in places:
                 session.add(
@@ -139,7 +139,7 @@ async def build_world(app: App, long_text: str | None = None) -> World:
                 finished_at=START - timedelta(days=3),
             )
             session.add(run)
-            await session.flush()
+            session.flush()
             text = long_text if (long_text and name == "p1") else f"{SECRET} kern van {name}"
             rows = [
                 ("intro", "zeker_voor", "scale", before, None),
@@ -161,7 +161,7 @@ async def build_world(app: App, long_text: str | None = None) -> World:
                 )
                 session.add(row)
                 answers[(name, key)] = row
-        await session.flush()
+        session.flush()
         return World(
             {"amsterdam": amsterdam.id, "utrecht": utrecht.id},
             {name: g.id for name, g in groups.items()},

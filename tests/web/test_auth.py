@@ -93,8 +93,8 @@ async def test_only_the_hash_of_a_link_is_stored(app: App, world: World) -> None
     url, _ = await create_login_link(app.db, app.settings, app.clock, world.people["tess"])
     token = url.rsplit("/", 1)[1]
 
-    async def hashes(session: object) -> list[str]:
-        return list((await session.execute(select(LoginToken.token_hash))).scalars())  # type: ignore[attr-defined]
+    def hashes(session: object) -> list[str]:
+        return list(session.execute(select(LoginToken.token_hash)).scalars())  # type: ignore[attr-defined]
 
     stored = await app.db.read(hashes)
     assert token not in stored
@@ -266,8 +266,8 @@ async def test_admin_login_link_prints_a_dashboard_url_last(
         assert await asyncio.to_thread(main, ["admin", "login-link", "--telegram-id", stranger])
         assert stranger in capsys.readouterr().err
 
-    async def count(session: object) -> int:
-        return (await session.execute(select(func.count(LoginToken.id)))).scalar_one()  # type: ignore[attr-defined]
+    def count(session: object) -> int:
+        return (session.execute(select(func.count(LoginToken.id)))).scalar_one()  # type: ignore[attr-defined]
 
     assert await app.db.read(count) == 1
 

@@ -222,7 +222,7 @@ async def build_city(
     as indices into `members`."""
     version = app.engine.dialogue("scooter").version
 
-    async def work(session: Any) -> City:
+    def work(session: Any) -> City:
         org = Organisation(name=name)
         names = sorted({m.group for m in members})
         groups = {g: Group(organisation=org, name=g.title()) for g in names}
@@ -243,7 +243,7 @@ async def build_city(
             for i, who in enumerate(everyone)
         }
         session.add_all(persons.values())
-        await session.flush()
+        session.flush()
         for who, (role, places) in staff.items():
             for group in places:
                 session.add(
@@ -272,7 +272,7 @@ async def build_city(
                 finished_at=START - timedelta(days=3) if done else None,
             )
             session.add(run)
-            await session.flush()
+            session.flush()
             for state, key, kind, value in (
                 ("intro", "zeker_voor", "scale", member.before),
                 ("keuze", "keuze", "choice", member.choice),
@@ -307,7 +307,7 @@ async def build_city(
                         finished_at=START - timedelta(days=5) if done else None,
                     )
                 )
-        await session.flush()
+        session.flush()
         return City(
             org.id, {k: g.id for k, g in groups.items()}, {k: p.id for k, p in persons.items()}
         )
@@ -686,7 +686,7 @@ async def test_a_trainer_sees_how_the_group_chose_in_a_push_by_the_same_rule(
     city = await build_city(app, west(), {}, trainers={"tina": ("west",)})
     group = city.groups["west"]
 
-    async def push_it(session: Any) -> int:
+    def push_it(session: Any) -> int:
         push = Push(
             group_id=group,
             dialogue_id="scooter",
@@ -696,7 +696,7 @@ async def test_a_trainer_sees_how_the_group_chose_in_a_push_by_the_same_rule(
             status="sent",
         )
         session.add(push)
-        await session.flush()
+        session.flush()
         members = [city.people[f"m{i}"] for i in range(len(west()))]
         for person in members:
             session.add(
@@ -707,7 +707,7 @@ async def test_a_trainer_sees_how_the_group_chose_in_a_push_by_the_same_rule(
                     delivered_at=START - timedelta(days=4),
                 )
             )
-        await session.execute(update(Run).where(Run.person_id.in_(members)).values(push_id=push.id))
+        session.execute(update(Run).where(Run.person_id.in_(members)).values(push_id=push.id))
         return push.id
 
     push_id = await app.db.write(push_it)

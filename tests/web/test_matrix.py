@@ -30,7 +30,7 @@ async def session_for(app: App, web: Starlette, person_id: int) -> httpx.AsyncCl
     token = secrets.token_urlsafe(32)
     now = app.clock.now()
 
-    async def work(session: Any) -> None:
+    def work(session: Any) -> None:
         session.add(
             LoginToken(
                 token_hash=token_hash(token),

@@ -23,9 +23,9 @@ def links(html: str) -> dict[str, str]:
 
 
 async def test_walk_a_dialogue_through_its_branches(login: Login, app: App) -> None:
-    async def stored(session: Any) -> tuple[int, int]:
-        runs = (await session.execute(select(func.count(Run.id)))).scalar_one()
-        answers = (await session.execute(select(func.count(AnswerRow.id)))).scalar_one()
+    def stored(session: Any) -> tuple[int, int]:
+        runs = (session.execute(select(func.count(Run.id)))).scalar_one()
+        answers = (session.execute(select(func.count(AnswerRow.id)))).scalar_one()
         return runs, answers
 
     before = await app.db.read(stored)

@@ -17,8 +17,8 @@ from tests.web.conftest import SECRET, Login, World, build_world, client_for, cs
 
 
 async def audit_log(app: App) -> list[AuditEntry]:
-    async def work(session: Any) -> list[AuditEntry]:
-        found = await session.execute(select(AuditEntry).order_by(AuditEntry.id))
+    def work(session: Any) -> list[AuditEntry]:
+        found = session.execute(select(AuditEntry).order_by(AuditEntry.id))
         return list(found.scalars())
 
     return await app.db.read(work)
@@ -102,8 +102,8 @@ async def test_trainer_cannot_open_another_groups_urls(
         response = await tom.post(path, data={"csrf": token, **data})
         assert response.status_code in (403, 404), path
 
-    async def feedback_rows(session: Any) -> list[Feedback]:
-        return list((await session.execute(select(Feedback))).scalars())
+    def feedback_rows(session: Any) -> list[Feedback]:
+        return list(session.execute(select(Feedback)).scalars())
 
     assert await app.db.read(feedback_rows) == []
     pushes = await app.pushes.list(world.people["tess"], noord)
@@ -131,8 +131,8 @@ async def test_answers_per_person_and_feedback_stays_for_the_bot(
     page = await client.get(done.headers["location"])
     assert "Sterk &lt;b&gt;benoemd&lt;/b&gt;" in page.text
 
-    async def feedback_rows(session: Any) -> list[Feedback]:
-        return list((await session.execute(select(Feedback))).scalars())
+    def feedback_rows(session: Any) -> list[Feedback]:
+        return list(session.execute(select(Feedback)).scalars())
 
     [row] = await app.db.read(feedback_rows)
     assert row.delivered_at is None  # the bot delivers undelivered feedback
@@ -221,8 +221,8 @@ async def test_schedule_and_cancel_a_push(login: Login, world: World, app: App) 
     cancel = await client.post(f"/groups/{noord}/pushes/{push.id}/cancel", data={"csrf": token})
     assert cancel.status_code == 303
 
-    async def statuses(session: Any) -> list[str]:
-        return list((await session.execute(select(Push.status))).scalars())
+    def statuses(session: Any) -> list[str]:
+        return list(session.execute(select(Push.status)).scalars())
 
     assert await app.db.read(statuses) == ["cancelled"]
 
