@@ -19,11 +19,13 @@ from bot.coach import Who, who_of
 from bot.store import direct
 from bot.store.db import Database
 from bot.store.direct import Direct
-from bot.store.models import Group, Invite
+from bot.store.models import Group, Invite, Removal
 from bot.store.repo import Repository
 
 InviteStatus = Literal["ok", "invalid", "expired", "used_up"]
-JoinStatus = Literal["joined", "joined_also", "already_member", "invalid", "expired", "used_up"]
+JoinStatus = Literal[
+    "joined", "joined_also", "already_member", "removed", "invalid", "expired", "used_up"
+]
 
 
 @dataclass(frozen=True)
@@ -144,6 +146,11 @@ class Members:
             name = _group_name(group)
             if repo.membership(person.id, group.id) is not None:
                 return Joined("already_member", who_of(person), name)
+            removal = session.get(Removal, (person.id, group.id))
+            if removal is not None:
+                if invite.created_at <= removal.removed_at:  # a link from before
+                    return Joined("removed", who_of(person), name)
+                session.delete(removal)  # a trainer invited them again since
             repo.add_membership(person.id, group.id, invite.role)
             invite.uses += 1
             record_in(

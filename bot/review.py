@@ -55,7 +55,9 @@ from bot.store.models import (
     Organisation,
     Person,
     Push,
+    Removal,
     Run,
+    utcnow,
 )
 from bot.store.repo import Repository
 
@@ -240,7 +242,9 @@ class Review:
         A trainer cannot remove themselves (a group must never lose its last
         trainer by accident) nor a coordinator (a role a trainer cannot grant
         either). Invites the removed person made for this group are revoked, so
-        a removed trainer cannot walk back in through a link of their own.
+        a removed trainer cannot walk back in through a link of their own, and the
+        removal is remembered, so no link made before it (a multi-use one shared in
+        the group) lets them in again; an invite made afterwards does.
         """
 
         def work(session: Session) -> None:
@@ -264,6 +268,9 @@ class Review:
                 .where(Invite.group_id == group_id, Invite.created_by == person_id)
                 .values(revoked=True)
             )
+            # Links made before now no longer let them back in; a new invite will. The
+            # moment is compared with invites' created_at, which rows take from utcnow.
+            session.merge(Removal(person_id=person_id, group_id=group_id, removed_at=utcnow()))
             record_in(
                 session,
                 self.clock.now(),

@@ -312,6 +312,31 @@ async def test_remove_member_ends_access_at_once(app, review, world):
     assert world.anna not in {m.person_id for m in await review.members(world.tess, world.noord)}
 
 
+async def test_a_removed_member_cannot_rejoin_through_a_link_from_before(app, review, world):
+    """The group's shared multi-use link keeps working for everyone but the person a
+    trainer removed; an invite made after the removal lets them back in."""
+    members = Members(app.db)
+    shared = await review.invite(world.tess, world.noord, "professional", None, None)
+    await review.remove_member(world.tess, world.noord, world.anna)
+
+    refused = await members.join("telegram", "anna", "Anna", "en", shared)
+    assert refused.status == "removed"
+    assert refused.group == "Noord"
+    assert world.anna not in {m.person_id for m in await review.members(world.tess, world.noord)}
+    assert (await members.join("telegram", "olaf", "Olaf", "nl", shared)).status == "joined_also"
+
+    again = await review.invite(world.tess, world.noord, "professional", None, 1)
+    assert (await members.join("telegram", "anna", "Anna", "en", again)).status == "joined_also"
+    assert world.anna in {m.person_id for m in await review.members(world.tess, world.noord)}
+    # back in: the old link now says so, and a second removal starts over
+    assert (await members.join("telegram", "anna", "Anna", "en", shared)).status == (
+        "already_member"
+    )
+    await review.remove_member(world.tess, world.noord, world.anna)
+    assert (await members.join("telegram", "anna", "Anna", "en", again)).status == "used_up"
+    assert (await members.join("telegram", "anna", "Anna", "en", shared)).status == "removed"
+
+
 async def test_remove_member_rules(review, world):
     with pytest.raises(AccessDenied):  # not oneself
         await review.remove_member(world.tess, world.noord, world.tess)

@@ -87,6 +87,7 @@ BOT_KEYS: tuple[str, ...] = (
     "bot.invite_invalid",
     "bot.invite_expired",
     "bot.invite_used_up",
+    "bot.invite_removed",
     "bot.not_joined",
     "bot.help",
     "bot.unknown_command",

@@ -196,6 +196,20 @@ class ChatPrompt(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class Removal(Base):
+    """A trainer removed this person from this group: invites made before that moment
+    no longer let them back in (a multi-use link shared in the group would)."""
+
+    __tablename__ = "removals"
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True
+    )
+    group_id: Mapped[int] = mapped_column(
+        ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True
+    )
+    removed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class HandledUpdate(Base):
     """Telegram update ids already handled, so a redelivered update has one effect."""
 
