@@ -89,6 +89,7 @@ async def build(
         QuietHours(start, end),
         reminder_after=timedelta(hours=settings.reminder_after_hours),
         max_reminders=settings.max_reminders,
+        cipher=cipher,
     )
     return App(
         settings,

@@ -307,7 +307,12 @@ def cmd_rotate_key(args: argparse.Namespace) -> int:
             done = await rotate(app.db, app.cipher, args.batch)
         except CipherError as exc:
             raise CommandError(str(exc)) from None
-        for name, counts in (("answers", done.answers), ("feedback", done.feedback)):
+        tables = (
+            ("answers", done.answers),
+            ("feedback", done.feedback),
+            ("push notes", done.push_notes),
+        )
+        for name, counts in tables:
             print(
                 f"{name}: {counts['encrypted']} encrypted, {counts['reencrypted']} re-encrypted, "
                 f"{counts['unchanged']} already under the current key"

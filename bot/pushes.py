@@ -52,6 +52,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from bot.clock import AMSTERDAM, Clock
+from bot.store.crypto import PLAIN, TextCipher
 from bot.store.db import Database
 from bot.store.models import Delivery, Group, Membership, Person, Push, Run
 
@@ -382,9 +383,12 @@ class Pushes:
         max_reminders: int = 1,
         lease: timedelta = timedelta(seconds=60),
         worker: str | None = None,
+        cipher: TextCipher = PLAIN,
     ) -> None:
         self.db = db
         self.clock = clock
+        # A trainer's note may name people or cases: sealed like answers (crypto.py).
+        self.cipher = cipher
         self.quiet = quiet
         self.reminder_after = reminder_after
         self.max_reminders = max_reminders
@@ -413,6 +417,8 @@ class Pushes:
         moment = now if when is None else _local(when).astimezone(UTC)
         text = (note or "").strip() or None
 
+        sealed, encrypted = self.cipher.seal(text) if text else (None, False)
+
         def work(session: Session) -> PushSummary:
             _require_trainer(session, trainer_id, group_id)
             if moment < now - PAST_GRACE:
@@ -423,7 +429,8 @@ class Pushes:
                 group_id=group_id,
                 dialogue_id=dialogue_id,
                 created_by=trainer_id,
-                note=text,
+                note=sealed,
+                note_encrypted=encrypted,
                 scheduled_at=moment,
                 due_at=moment if override_quiet else self.quiet.next_allowed(moment),
                 override_quiet=override_quiet,
@@ -433,7 +440,7 @@ class Pushes:
             )
             session.add(push)
             session.flush()
-            return (_summaries(session, [push]))[0][0]
+            return (_summaries(session, self.cipher, [push]))[0][0]
 
         return await self.db.write(work)
 
@@ -446,7 +453,7 @@ class Pushes:
                 raise PushError("not_cancellable", push.status)
             push.status = "cancelled"
             session.flush()
-            return (_summaries(session, [push]))[0][0]
+            return (_summaries(session, self.cipher, [push]))[0][0]
 
         return await self.db.write(work)
 
@@ -457,7 +464,7 @@ class Pushes:
             _require_trainer(session, trainer_id, group_id)
             query = select(Push).where(Push.group_id == group_id).order_by(Push.id.desc())
             pushes = session.execute(query).scalars().all()
-            return [summary for summary, _ in _summaries(session, pushes)]
+            return [summary for summary, _ in _summaries(session, self.cipher, pushes)]
 
         return await self.db.read(work)
 
@@ -469,7 +476,7 @@ class Pushes:
 
         def work(session: Session) -> tuple[PushSummary, list[MemberProgress]]:
             push = self._trainers_push(session, trainer_id, push_id)
-            return (_summaries(session, [push]))[0]
+            return (_summaries(session, self.cipher, [push]))[0]
 
         return await self.db.read(work)
 
@@ -522,7 +529,7 @@ class Pushes:
                     delivery.status = "reminding"
                     delivery.lease_until = now + self.lease
                     delivery.attempts += 1
-                    claims.append(_claim(delivery, push, person, group, "reminder"))
+                    claims.append(_claim(delivery, push, person, group, "reminder", self.cipher))
                 session.flush()
                 if len(rows) < want:
                     break
@@ -809,7 +816,7 @@ class Pushes:
                     delivery.status = "sending"
                     delivery.lease_until = now + self.lease
                     delivery.attempts += 1
-                    claims.append(_claim(delivery, push, person, group, "push"))
+                    claims.append(_claim(delivery, push, person, group, "push", self.cipher))
             session.flush()
             if len(rows) < want:
                 break
@@ -875,7 +882,9 @@ def _reminder_done(delivery: Delivery, now: datetime, error: str | None = None) 
     delivery.error = error
 
 
-def _claim(delivery: Delivery, push: Push, person: Person, group: Group, kind: str) -> Claim:
+def _claim(
+    delivery: Delivery, push: Push, person: Person, group: Group, kind: str, cipher: TextCipher
+) -> Claim:
     return Claim(
         delivery_id=delivery.id,
         push_id=push.id,
@@ -886,9 +895,14 @@ def _claim(delivery: Delivery, push: Push, person: Person, group: Group, kind: s
         locale=person.locale,
         first_name=person.first_name or "",
         dialogue_id=push.dialogue_id,
-        note=push.note,
+        note=_note(push, cipher),
         group_name=group.name,
     )
+
+
+def _note(push: Push, cipher: TextCipher) -> str | None:
+    """The trainer's note as written (opened when it was stored encrypted)."""
+    return None if push.note is None else cipher.open(push.note, push.note_encrypted)
 
 
 def _delivery_rows() -> Any:
@@ -1042,7 +1056,7 @@ def _member_status(
 
 
 def _summaries(
-    session: Session, pushes: Sequence[Push]
+    session: Session, cipher: TextCipher, pushes: Sequence[Push]
 ) -> list[tuple[PushSummary, list[MemberProgress]]]:
     """Summaries with member progress for several pushes, in a handful of queries."""
     if not pushes:
@@ -1120,7 +1134,7 @@ def _summaries(
             group_id=push.group_id,
             group_name=names.get(push.group_id, ""),
             dialogue_id=push.dialogue_id,
-            note=push.note,
+            note=_note(push, cipher),
             scheduled_at=push.scheduled_at,
             due_at=push.due_at,
             status=push.status,

@@ -293,6 +293,26 @@ async def test_rotate_moves_every_row_to_the_current_key(sealed, settings, share
         await rotate(sealed.db, PLAIN)
 
 
+async def test_a_push_note_is_sealed_shown_plain_and_rotated(sealed):
+    """A trainer's note may name a case: sealed at rest like answers, plain where shown."""
+    note = "Denk aan de casus uit de brommerwerkplaats"
+    tess, _sam = await people(sealed)
+    (group,) = await sealed.review.groups(tess)
+    summary = await sealed.pushes.create(
+        tess, group.id, "drijfveren", None, note=note, override_quiet=True
+    )
+    assert summary.note == note  # the trainer's own view
+    stored = await raw(sealed, "SELECT note, note_encrypted FROM pushes")
+    assert_nothing_plain(stored)
+    assert [bool(flag) for _, flag in stored] == [True]
+    assert [claim.note for claim in await sealed.pushes.claim_due()] == [note]  # as sent
+
+    done = await rotate(sealed.db, TextCipher(f"{NEW_KEY},{OLD_KEY}"))
+    assert done.push_notes == {"reencrypted": 1}
+    ((moved, flag),) = await raw(sealed, "SELECT note, note_encrypted FROM pushes")
+    assert TextCipher(NEW_KEY).open(moved, bool(flag)) == note
+
+
 # -- the command ----------------------------------------------------------------------------
 
 

@@ -18,14 +18,15 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import partial
+from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from pydantic import SecretStr
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from bot.store.db import Database
-from bot.store.models import AnswerRow, Feedback
+from bot.store.models import AnswerRow, Feedback, Push
 
 ROTATE_BATCH = 500
 
@@ -129,10 +130,11 @@ class Rotated:
 
     answers: Counter[str] = field(default_factory=Counter)
     feedback: Counter[str] = field(default_factory=Counter)
+    push_notes: Counter[str] = field(default_factory=Counter)
 
 
 async def rotate(db: Database, cipher: TextCipher, batch: int = ROTATE_BATCH) -> Rotated:
-    """Re-seal every stored answer text and feedback text with the current key.
+    """Re-seal every stored answer text, feedback text and push note with the current key.
 
     Each batch of rows is its own transaction, so a large database is never
     locked for long and an interrupted rotation can simply be run again: rows
@@ -142,10 +144,15 @@ async def rotate(db: Database, cipher: TextCipher, batch: int = ROTATE_BATCH) ->
     if not cipher.enabled:
         raise CipherError("STRAATWIJS_ENCRYPTION_KEY is not set; there is no key to rotate to")
     done = Rotated()
-    for table, counts in ((AnswerRow, done.answers), (Feedback, done.feedback)):
+    sealed = (
+        (AnswerRow.text, AnswerRow.encrypted, done.answers),
+        (Feedback.text, Feedback.encrypted, done.feedback),
+        (Push.note, Push.note_encrypted, done.push_notes),
+    )
+    for text, flag, counts in sealed:
         last = 0
         while True:
-            last, seen = await db.write(partial(_rotate_batch, table, cipher, last, batch))
+            last, seen = await db.write(partial(_rotate_batch, text, flag, cipher, last, batch))
             counts.update(seen)
             if not seen:
                 break
@@ -153,16 +160,19 @@ async def rotate(db: Database, cipher: TextCipher, batch: int = ROTATE_BATCH) ->
 
 
 def _rotate_batch(
-    table: type[AnswerRow] | type[Feedback],
+    text: InstrumentedAttribute[Any],
+    flag: InstrumentedAttribute[bool],
     cipher: TextCipher,
     after: int,
     batch: int,
     session: Session,
 ) -> tuple[int, Counter[str]]:
-    """One batch of rows after id `after`: the last id seen and what was done."""
+    """One batch of rows after id `after` (of the table of the `text` column, sealed
+    or not as `flag` says): the last id seen and what was done."""
+    table = text.class_
     query = (
-        select(table.id, table.text, table.encrypted)
-        .where(table.id > after, table.text.is_not(None))
+        select(table.id, text, flag)
+        .where(table.id > after, text.is_not(None))
         .order_by(table.id)
         .limit(batch)
     )
@@ -174,7 +184,9 @@ def _rotate_batch(
             seen["unchanged"] += 1
             continue
         session.execute(
-            update(table).where(table.id == row_id).values(text=sealed[0], encrypted=sealed[1])
+            update(table)
+            .where(table.id == row_id)
+            .values({text.key: sealed[0], flag.key: sealed[1]})
         )
         seen["reencrypted" if encrypted else "encrypted"] += 1
     return after, seen

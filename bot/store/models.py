@@ -232,6 +232,7 @@ class Push(Base):
     dialogue_id: Mapped[str] = mapped_column(String(64))
     created_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     note: Mapped[str | None] = mapped_column(Text)
+    note_encrypted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     scheduled_at: Mapped[datetime] = mapped_column(UTCDateTime)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     override_quiet: Mapped[bool] = mapped_column(Boolean, default=False)
