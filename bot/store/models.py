@@ -142,7 +142,11 @@ class Run(Base):
     """One person going through one dialogue; the engine's RunState, persisted."""
 
     __tablename__ = "runs"
-    __table_args__ = (Index("ix_runs_person_status", "person_id", "status"),)
+    __table_args__ = (
+        Index("ix_runs_person_status", "person_id", "status"),
+        # The dashboard reads one exercise's runs of one organisation's people.
+        Index("ix_runs_person_dialogue", "person_id", "dialogue_id"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
     dialogue_id: Mapped[str] = mapped_column(String(64), index=True)
