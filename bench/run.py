@@ -30,7 +30,7 @@ from bench.common import POSTGRES, Result
 
 SIZES: dict[str, dict[str, dict[str, Any]]] = {
     "quick": {
-        "updates": {"people": 4, "lanes": 2, "rounds": 3},
+        "updates": {"people": 12, "lanes": 3, "rounds": 3},
         "dispatch": {"people": 60, "rounds": 3},
         "push": {"members": 300, "kill_members": 200, "stop_members": 60, "lease_s": 1.0},
         "memory": {"small": 10, "large": 100},
