@@ -510,18 +510,31 @@ class Review:
 
         return await self.db.read(work)
 
-    async def feedback_delivered(self, feedback_id: int) -> None:
-        """Record that the feedback reached the professional's chat.
+    async def claim_feedback(self, feedback_id: int) -> bool:
+        """Take feedback for sending: mark it delivered *before* the message leaves.
 
-        Idempotent: the first delivery time stays. Feedback erased meanwhile (with
-        its answer) has nothing left to mark, which is not an error for the sender.
+        False when another sender took it (two workers, or the chat and the
+        dispatcher) or it is gone. At most once, as for pushes (bot/pushes.py): a
+        crash between this mark and the request loses the message rather than
+        sending it twice; a send that fails while we still run releases it.
         """
 
-        def work(session: Session) -> None:
-            session.execute(
+        def work(session: Session) -> bool:
+            taken = session.execute(
                 update(Feedback)
                 .where(Feedback.id == feedback_id, Feedback.delivered_at.is_(None))
                 .values(delivered_at=self.clock.now())
+            )
+            return taken.rowcount == 1
+
+        return await self.db.write(work)
+
+    async def release_feedback(self, feedback_id: int) -> None:
+        """The send failed (Telegram refused or could not be reached): try again later."""
+
+        def work(session: Session) -> None:
+            session.execute(
+                update(Feedback).where(Feedback.id == feedback_id).values(delivered_at=None)
             )
 
         await self.db.write(work)

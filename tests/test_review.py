@@ -514,12 +514,17 @@ async def test_feedback_reaches_the_professional_and_shows_in_review(app, review
         return session.get(Feedback, notice.feedback_id).delivered_at
 
     assert await app.db.read(delivered) is None
-    await review.feedback_delivered(notice.feedback_id)
+    # One sender takes it (marked before the message leaves); a second one does not.
+    assert await review.claim_feedback(notice.feedback_id) is True
     first = await app.db.read(delivered)
     assert first is not None
-    await review.feedback_delivered(notice.feedback_id)  # again: the first time stays
+    assert await review.claim_feedback(notice.feedback_id) is False
     assert await app.db.read(delivered) == first
-    await review.feedback_delivered(9999)  # nothing to mark is not the sender's problem
+    # A failed send gives it back, so the next tick can take it again.
+    await review.release_feedback(notice.feedback_id)
+    assert await app.db.read(delivered) is None
+    assert await review.claim_feedback(notice.feedback_id) is True
+    assert await review.claim_feedback(9999) is False  # erased meanwhile: nothing to send
 
     await assert_denied(
         world, lambda v: review.add_feedback(v, keuze, "Hallo"), also={"the author": world.anna}

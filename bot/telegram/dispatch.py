@@ -106,23 +106,27 @@ class Dispatcher:
         return sent
 
     async def send_feedback(self, notice: FeedbackNotice) -> None:
-        """Deliver feedback written in the dashboard to the professional's chat."""
+        """Deliver feedback written in the dashboard to the professional's chat, once:
+        it is claimed (marked delivered) before it is sent, so a second worker or a
+        restart never sends it again (Review.claim_feedback)."""
         assert self.review is not None
-        if notice.channel == "telegram":
-            text = fill(
-                self.catalog.text(notice.locale, "pro.feedback"),
-                {"title": notice.title, "answer": notice.answer_shown, "text": notice.text},
+        if not await self.review.claim_feedback(notice.feedback_id):
+            return  # another sender has it, or it was erased
+        if notice.channel != "telegram":
+            return
+        text = fill(
+            self.catalog.text(notice.locale, "pro.feedback"),
+            {"title": notice.title, "answer": notice.answer_shown, "text": notice.text},
+        )
+        try:
+            await self.bot.send_message(
+                int(notice.external_id), esc(text), parse_mode=ParseMode.HTML
             )
-            try:
-                await self.bot.send_message(
-                    int(notice.external_id), esc(text), parse_mode=ParseMode.HTML
-                )
-            except Forbidden:
-                log.info("feedback kept; the professional cannot be reached")
-            except TelegramError as exc:
-                log.warning("feedback delivery failed: %s", type(exc).__name__)
-                return  # tried again next tick
-        await self.review.feedback_delivered(notice.feedback_id)
+        except Forbidden:
+            log.info("feedback kept; the professional cannot be reached")
+        except TelegramError as exc:
+            log.warning("feedback delivery failed: %s", type(exc).__name__)
+            await self.review.release_feedback(notice.feedback_id)  # next tick tries again
 
     async def send(self, claim: Claim) -> None:
         loaded = self.catalog.dialogues.get(claim.dialogue_id)

@@ -13,7 +13,7 @@ from typing import Any
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden
+from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -801,13 +801,16 @@ class TrainerChannel:
             answer=notice.answer_shown,
             text=notice.text,
         )
-        try:
-            await update.get_bot().send_message(
-                int(notice.external_id), esc(message), parse_mode=ParseMode.HTML
-            )
-            await self.review.feedback_delivered(notice.feedback_id)
-        except Forbidden:
-            log.info("feedback stored; the professional cannot be reached")
+        if await self.review.claim_feedback(notice.feedback_id):  # sent once, by one sender
+            try:
+                await update.get_bot().send_message(
+                    int(notice.external_id), esc(message), parse_mode=ParseMode.HTML
+                )
+            except Forbidden:
+                log.info("feedback stored; the professional cannot be reached")
+            except TelegramError:
+                await self.review.release_feedback(notice.feedback_id)  # the dispatcher retries
+                raise
         await self.channel.say(
             update, who.locale, "trainer.feedback_sent", name=data.get("name", "")
         )

@@ -3,6 +3,7 @@ feedback, through the real PTB against the fake Bot API with a movable clock."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -10,6 +11,7 @@ from sqlalchemy import select
 
 from bot.store.models import Delivery
 from bot.store.repo import Repository
+from bot.telegram.runner import dispatcher
 from tests.telegram.conftest import Person, Telegram
 
 
@@ -227,6 +229,45 @@ async def test_feedback_written_in_the_dashboard_is_delivered_by_the_bot(tg):
     assert sum("Fijn dat je dit deelt" in m.text for m in ali.messages) == 1
     await tg.dispatch()
     assert sum("Fijn dat je dit deelt" in m.text for m in ali.messages) == 1  # once
+
+
+async def feedback_from_the_dashboard(tg: Telegram, text: str) -> Person:
+    """Ali answers drijfveren's first question; Tess writes `text` under it on the dashboard."""
+    trainer = await trainer_of(tg)
+    ali = await join(tg, "Ali", await invite_link(trainer))
+    await ali.press_data(ali.messages[-1].message_id, "o:drijfveren")
+    await ali.press("Ik begin")
+    await ali.send("Een gesprek dat me energie gaf")
+
+    def ids(session):
+        from bot.store.models import AnswerRow, Person
+
+        answer = session.execute(select(AnswerRow)).scalar_one()
+        tess = session.execute(select(Person).where(Person.first_name == "Tess")).scalar_one()
+        return answer.id, tess.id
+
+    answer_id, trainer_id = await tg.app.db.read(ids)
+    await tg.app.review.add_feedback(trainer_id, answer_id, text)
+    tg.clock.advance(timedelta(seconds=10))
+    return ali
+
+
+async def test_dashboard_feedback_goes_out_once_with_two_senders(tg):
+    """Two workers' dispatchers tick at the same moment: one of them sends it."""
+    ali = await feedback_from_the_dashboard(tg, "Sterk dat je dat zag.")
+    one, two = (dispatcher(tg.application, tg.app) for _ in range(2))
+    await asyncio.gather(one.tick(), two.tick())
+    await tg.dispatch()
+    assert sum("Sterk dat je dat zag" in m.text for m in ali.messages) == 1
+
+
+async def test_dashboard_feedback_refused_by_telegram_is_tried_again(tg):
+    ali = await feedback_from_the_dashboard(tg, "Goed opgemerkt.")
+    tg.fake.fail_next("sendMessage", status=400)
+    await tg.dispatch()
+    assert not any("Goed opgemerkt" in m.text for m in ali.messages)
+    await tg.dispatch()
+    assert sum("Goed opgemerkt" in m.text for m in ali.messages) == 1
 
 
 async def test_dashboard_link_for_trainers_only(tg):
