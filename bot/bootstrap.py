@@ -101,7 +101,7 @@ async def build(
         Members(db, clock),
         pushes,
         Review(db, engine, clock, cipher),
-        Drafts(db),
+        Drafts(db, cipher),
         cipher,
     )
 

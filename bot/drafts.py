@@ -1,18 +1,27 @@
 """Multi-step chat tasks in progress (a trainer composing a push, typing feedback).
 
 Stored per person in the database, like runs: a restart in the middle of a
-task loses nothing, and a second worker sees the same state.
+task loses nothing, and a second worker sees the same state. A task may hold what
+a trainer typed (a push's note), so with an encryption key the whole task is
+sealed like answers; a task sealed under a key that is gone is dropped (it is
+minutes old, and the trainer starts it again) rather than shown garbled.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from bot.store.crypto import PLAIN, CipherError, TextCipher
 from bot.store.db import Database
 from bot.store.models import Draft, HandledUpdate, utcnow
+
+log = logging.getLogger(__name__)
+SEALED = "sealed"  # the key of a sealed task's stored data
 
 
 @dataclass(frozen=True)
@@ -24,17 +33,25 @@ class Task:
 class Drafts:
     """Read, write and clear a person's task in progress."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, cipher: TextCipher = PLAIN) -> None:
         self.db = db
+        self.cipher = cipher
 
     async def get(self, person_id: int) -> Task | None:
         def work(session: Session) -> Task | None:
             row = session.get(Draft, person_id)
-            return Task(row.kind, dict(row.data or {})) if row else None
+            return Task(row.kind, self._open(row.data or {})) if row else None
 
-        return await self.db.read(work)
+        try:
+            return await self.db.read(work)
+        except CipherError:
+            log.warning("a task in progress was sealed with a key that is gone; dropped")
+            await self.clear(person_id)
+            return None
 
     async def put(self, person_id: int, kind: str, data: dict[str, Any]) -> None:
+        data = self._seal(data)
+
         def work(session: Session) -> None:
             row = session.get(Draft, person_id)
             if row is None:
@@ -62,3 +79,13 @@ class Drafts:
             return True
 
         return await self.db.write(work)
+
+    def _seal(self, data: dict[str, Any]) -> dict[str, Any]:
+        if not self.cipher.enabled:
+            return data
+        return {SEALED: self.cipher.seal(json.dumps(data))[0]}
+
+    def _open(self, stored: dict[str, Any]) -> dict[str, Any]:
+        if SEALED in stored:
+            return dict(json.loads(self.cipher.open(stored[SEALED], True)))
+        return dict(stored)

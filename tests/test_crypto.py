@@ -313,6 +313,20 @@ async def test_a_push_note_is_sealed_shown_plain_and_rotated(sealed):
     assert TextCipher(NEW_KEY).open(moved, bool(flag)) == note
 
 
+async def test_a_task_in_progress_is_sealed_and_dropped_when_its_key_is_gone(sealed, app):
+    """A push being composed holds the trainer's note: sealed in `drafts` too."""
+    tess, _sam = await people(sealed)
+    task = {"step": "confirm", "note": "De casus uit de brommerwerkplaats", "group_id": 1}
+    await sealed.drafts.put(tess, "push", task)
+    assert_nothing_plain(await raw(sealed, "SELECT data FROM drafts"))
+    found = await sealed.drafts.get(tess)
+    assert found is not None
+    assert (found.kind, found.data) == ("push", task)
+    # Read without the key (it was dropped before the task finished): gone, not garbled.
+    assert await app.drafts.get(tess) is None
+    assert await raw(app, "SELECT data FROM drafts") == []
+
+
 # -- the command ----------------------------------------------------------------------------
 
 
