@@ -153,10 +153,6 @@ class Repository:
             step=row.step,
         )
 
-    def save_run(self, row: Run, state: RunState) -> None:
-        _copy_state(row, state)
-        self.session.flush()
-
     # -- answers ----------------------------------------------------------------------
 
     def answers_of(self, run_id: int) -> dict[str, Any]:
