@@ -7,6 +7,7 @@ back only after the commit, so anything the person sees acknowledged is stored.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -96,12 +97,7 @@ class Coach:
         """
         self.engine.dialogue(dialogue_id)  # unknown ids fail before any write
 
-        def work(tx: Direct) -> Turn:
-            person = direct.person(tx, who.id, lock=True)
-            if person is None:  # erased since the update came in
-                return Turn(None, None)
-            if once is not None and not direct.mark_handled(tx, once):
-                return DUPLICATE
+        def work(tx: Direct, person: PersonRow) -> Turn:
             ctx = who_of(person).context
             existing = direct.open_run(tx, person.id, dialogue_id)
             direct.pause_others(tx, person.id, keep=existing.id if existing else None)
@@ -112,17 +108,12 @@ class Coach:
             outcome = self.engine.start(dialogue_id, ctx)
             return Turn(direct.create_run(tx, person.id, outcome.run, push_id), outcome)
 
-        return await self.db.write_direct(work)
+        return await self._turn(who, once, work)
 
     async def resume(self, who: Who, run_id: int, once: int | None = None) -> Turn:
         """Show a run's current step again (after a pause, a restart or a menu choice)."""
 
-        def work(tx: Direct) -> Turn:
-            person = direct.person(tx, who.id, lock=True)
-            if person is None:
-                return Turn(None, None)
-            if once is not None and not direct.mark_handled(tx, once):
-                return DUPLICATE
+        def work(tx: Direct, person: PersonRow) -> Turn:
             row = direct.run_by_id(tx, run_id)
             if row is None or row.person_id != person.id or row.status not in ("active", "paused"):
                 return Turn(None, None)
@@ -132,7 +123,7 @@ class Coach:
             direct.save_run(tx, row, outcome.run)
             return Turn(row.id, outcome)
 
-        return await self.db.write_direct(work)
+        return await self._turn(who, once, work)
 
     async def handle(
         self,
@@ -148,12 +139,7 @@ class Coach:
         redelivered update has no second effect.
         """
 
-        def work(tx: Direct) -> Turn:
-            person = direct.person(tx, who.id, lock=True)
-            if person is None:  # erased since the update came in
-                return Turn(None, None)
-            if once is not None and not direct.mark_handled(tx, once):
-                return DUPLICATE
+        def work(tx: Direct, person: PersonRow) -> Turn:
             row = _target(tx, person.id, run_id)
             if row is None:
                 return Turn(None, None)
@@ -166,7 +152,23 @@ class Coach:
                 direct.save_run(tx, row, outcome.run)
             return Turn(row.id, outcome)
 
-        # The hot path: every answer passes here, so it runs on driver statements.
+        return await self._turn(who, once, work)
+
+    async def _turn(
+        self, who: Who, once: int | None, then: Callable[[Direct, PersonRow], Turn]
+    ) -> Turn:
+        """One input in one write transaction: the person (row-locked on PostgreSQL),
+        the update id recorded once, then `then`. Every answer passes here, so it runs
+        on driver statements (bot/store/direct.py)."""
+
+        def work(tx: Direct) -> Turn:
+            person = direct.person(tx, who.id, lock=True)
+            if person is None:  # erased since the update came in
+                return Turn(None, None)
+            if once is not None and not direct.mark_handled(tx, once):
+                return DUPLICATE
+            return then(tx, person)
+
         return await self.db.write_direct(work)
 
     async def exercises(self, who: Who) -> list[Exercise]:
