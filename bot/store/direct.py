@@ -215,12 +215,7 @@ def create_run(tx: Direct, person_id: int, state: RunState, push_id: int | None)
         _create_run,
         person_id=person_id,
         dialogue_id=state.dialogue_id,
-        version=state.version,
-        state=state.state,
-        history=list(state.history),
-        pending=list(state.pending),
-        status=state.status,
-        step=state.step,
+        **_state_values(state),
         now=now,
         finished=now if state.status == "finished" else None,
         push_id=push_id,
@@ -292,12 +287,7 @@ def save_run(tx: Direct, run: RunRow, state: RunState, push_id: int | None = Non
     tx.run(
         _save_run,
         run_id=run.id,
-        version=state.version,
-        state=state.state,
-        history=list(state.history),
-        pending=list(state.pending),
-        status=state.status,
-        step=state.step,
+        **_state_values(state),
         now=now,
         finished=finished,
         push_id=push_id,
@@ -318,6 +308,18 @@ def opened(kind: str, value: Any, text: str | None, encrypted: bool, cipher: Tex
     if kind == "text":
         return None if text is None else cipher.open(text, encrypted)
     return value
+
+
+def _state_values(state: RunState) -> dict[str, Any]:
+    """The engine's state as the bind values of `_run_values()`."""
+    return {
+        "version": state.version,
+        "state": state.state,
+        "history": list(state.history),
+        "pending": list(state.pending),
+        "status": state.status,
+        "step": state.step,
+    }
 
 
 def _run(row: tuple[Any, ...]) -> RunRow:
