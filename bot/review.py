@@ -456,18 +456,7 @@ class Review:
                 session.flush()
             except IntegrityError as exc:  # the answer vanished after all
                 raise Gone(f"answer {answer_id}") from exc
-            return FeedbackNotice(
-                feedback.id,
-                author.id,
-                author.channel,
-                author.external_id,
-                author.locale,
-                answer.dialogue_id,
-                self._title(answer.dialogue_id, author.locale),
-                answer.key,
-                self._shown(answer, author.locale),
-                text,
-            )
+            return self._notice(feedback.id, answer, author, text)
 
         return await self.db.write(work)
 
@@ -493,17 +482,8 @@ class Review:
                 .limit(limit)
             )
             return [
-                FeedbackNotice(
-                    feedback.id,
-                    author.id,
-                    author.channel,
-                    author.external_id,
-                    author.locale,
-                    answer.dialogue_id,
-                    self._title(answer.dialogue_id, author.locale),
-                    answer.key,
-                    self._shown(answer, author.locale),
-                    self.cipher.open(feedback.text, feedback.encrypted),
+                self._notice(
+                    feedback.id, answer, author, self.cipher.open(feedback.text, feedback.encrypted)
                 )
                 for feedback, answer, author in session.execute(query).all()
             ]
@@ -589,6 +569,23 @@ class Review:
         return result or None
 
     # -- internals ---------------------------------------------------------------------
+
+    def _notice(
+        self, feedback_id: int, answer: AnswerRow, author: Person, text: str
+    ) -> FeedbackNotice:
+        """What the bot needs to deliver feedback, in the professional's own locale."""
+        return FeedbackNotice(
+            feedback_id,
+            author.id,
+            author.channel,
+            author.external_id,
+            author.locale,
+            answer.dialogue_id,
+            self._title(answer.dialogue_id, author.locale),
+            answer.key,
+            self._shown(answer, author.locale),
+            text,
+        )
 
     def _answers(
         self, session: Session, viewer_id: int, run_ids: Sequence[int], locale: str
