@@ -188,12 +188,6 @@ class Members:
 
         await self.db.write(work)
 
-    async def prompt(self, who: Who) -> int | None:
-        def work(session: Session) -> int | None:
-            return Repository(session).prompt(who.id)
-
-        return await self.db.read(work)
-
     async def set_prompt(self, who: Who, message_id: int | None) -> None:
         """Remember the message with the person's current keyboard (None: there is none)."""
 

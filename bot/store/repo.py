@@ -24,7 +24,6 @@ from bot.store.direct import Direct
 from bot.store.models import (
     ROLES,
     AnswerRow,
-    ChatPrompt,
     Group,
     Invite,
     Membership,
@@ -244,11 +243,6 @@ class Repository:
         self.session.add(member)
         self.session.flush()
         return member
-
-    def prompt(self, person_id: int) -> int | None:
-        """The message id that carries the person's current keyboard, if any."""
-        row = self.session.get(ChatPrompt, person_id)
-        return row.message_id if row else None
 
     def memberships(self, person_id: int) -> Sequence[Membership]:
         query = select(Membership).where(Membership.person_id == person_id)
