@@ -33,6 +33,22 @@ from bot.web.auth import create_login_link
 
 START = datetime(2025, 3, 10, 10, 0, tzinfo=UTC)  # a Monday, 11:00 in Amsterdam
 SECRET = "SECRET"
+# The states of scooter, start to end, through the "melden" choice (its 13 steps).
+SCOOTER_PATH = (
+    "intro",
+    "situatie",
+    "keuze",
+    "gevolg_melden",
+    "intimidatie",
+    "meegemaakt",
+    "gevoel",
+    "bedoeling",
+    "kern",
+    "prive",
+    "alternatief",
+    "zeker_na",
+    "volgende_week",
+)
 
 MEMBERS: dict[str, list[tuple[str, str]]] = {
     "tess": [("noord", "trainer")],
@@ -118,21 +134,7 @@ async def build_world(app: App, long_text: str | None = None) -> World:
                 dialogue_id="scooter",
                 version=version,
                 state="slot",
-                history=[
-                    "intro",
-                    "situatie",
-                    "keuze",
-                    "gevolg_melden",
-                    "intimidatie",
-                    "meegemaakt",
-                    "gevoel",
-                    "bedoeling",
-                    "kern",
-                    "prive",
-                    "alternatief",
-                    "zeker_na",
-                    "volgende_week",
-                ],
+                history=list(SCOOTER_PATH),
                 status="finished",
                 step=13,
                 started_at=START - timedelta(days=3),

@@ -45,7 +45,7 @@ from bot.store.models import (
 )
 from bot.web.aggregates import Aggregates
 from bot.web.disclosure import MIN_CELL, SUPPRESSED, Cell, Ledger
-from tests.web.conftest import START, client_for, log_in
+from tests.web.conftest import SCOOTER_PATH, START, client_for, log_in
 
 # -- the rule on its own ------------------------------------------------------------------
 
@@ -150,21 +150,6 @@ def test_an_alias_is_one_figure() -> None:
 
 # -- a world large enough to show figures ------------------------------------------------
 
-PATH = [
-    "intro",
-    "situatie",
-    "keuze",
-    "gevolg_melden",
-    "intimidatie",
-    "meegemaakt",
-    "gevoel",
-    "bedoeling",
-    "kern",
-    "prive",
-    "alternatief",
-    "zeker_na",
-    "volgende_week",
-]
 NEVER, FINISHED = 0, 99
 
 
@@ -259,12 +244,12 @@ async def build_city(
             if member.stop == NEVER:
                 continue
             done = member.stop == FINISHED
-            history = PATH if done else PATH[: member.stop - 1]
+            history = list(SCOOTER_PATH if done else SCOOTER_PATH[: member.stop - 1])
             run = Run(
                 person_id=person.id,
                 dialogue_id="scooter",
                 version=version,
-                state="slot" if done else PATH[member.stop - 1],
+                state="slot" if done else SCOOTER_PATH[member.stop - 1],
                 history=list(history),
                 status="finished" if done else "active",
                 step=len(history),
