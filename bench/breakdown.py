@@ -1,0 +1,133 @@
+"""Where an update's time goes, for the three bots of bench/updates.py.
+
+    python bench/breakdown.py [--people 60] [--lanes 1]
+
+Not a benchmark line: it explains the update lines. The three bots run
+interleaved as in `bench/updates.py`; timers wrapped around PTB's Bot API call
+(`Bot._post`, per method), PTB's JSON-to-object step (`de_json`) and the full
+bot's own parts (its database transactions, rendering) print milliseconds per
+update. Timers cost a few microseconds each and are on for all three bots.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import functools
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):  # run as a script: make the repository importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+spent: Counter[tuple[str, str]] = Counter()
+counted: Counter[tuple[str, str]] = Counter()
+current = ["-"]  # the bot whose turn it is
+
+
+def timed(owner: Any, name: str, label: str | None = None) -> None:
+    """Replace `owner.name` with a wrapper adding its time to `spent[(bot, label)]`."""
+    original: Callable[..., Any] = getattr(owner, name)
+    label = label or name
+
+    if asyncio.iscoroutinefunction(original):
+
+        @functools.wraps(original)
+        async def wrapper(*args: Any, **kwargs: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return await original(*args, **kwargs)
+            finally:
+                spent[(current[0], label)] += time.perf_counter() - start
+                counted[(current[0], label)] += 1
+
+    else:
+
+        @functools.wraps(original)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                spent[(current[0], label)] += time.perf_counter() - start
+                counted[(current[0], label)] += 1
+
+    setattr(owner, name, wrapper)
+
+
+def per_method_post() -> None:
+    """Time Bot._post per API method (answerCallbackQuery, sendMessage, ...)."""
+    import telegram
+
+    original = telegram.Bot._post
+
+    async def post(self: Any, endpoint: str, *args: Any, **kwargs: Any) -> Any:
+        start = time.perf_counter()
+        try:
+            return await original(self, endpoint, *args, **kwargs)
+        finally:
+            spent[(current[0], f"api {endpoint}")] += time.perf_counter() - start
+            counted[(current[0], f"api {endpoint}")] += 1
+
+    telegram.Bot._post = post  # type: ignore[method-assign]
+
+
+def install() -> None:
+    import telegram
+
+    import bot.telegram.channel as channel
+    from bot.coach import Coach
+    from bot.members import Members
+    from bot.telegram.trainer import TrainerChannel
+
+    per_method_post()
+    timed(telegram.Message, "de_json", "de_json (Message)")
+    timed(telegram.Update, "de_json", "de_json (Update)")
+    timed(Members, "visit", "db read: who wrote (Members.visit)")
+    timed(Coach, "handle", "db write: the answer (Coach.handle)")
+    timed(Coach, "start", "db write: a new run (Coach.start)")
+    timed(Members, "set_prompt", "db write: keyboard message id (Members.set_prompt)")
+    timed(TrainerChannel, "show_group_choices", "group's choices at the end, incl. its send")
+    timed(channel, "messages", "render replies (render.messages)")
+
+
+async def run(people: int, lanes: int) -> dict[str, tuple[int, float]]:
+    from bench.updates import BOTS, batches, play
+
+    async with contextlib.AsyncExitStack() as stack:
+        harnesses = [await stack.enter_async_context(BOTS[n][0](people)) for n in BOTS]
+        totals = {h.name: (0, 0.0) for h in harnesses}
+        for turn, batch in enumerate(batches(people, lanes)):
+            for harness in harnesses if turn % 2 == 0 else harnesses[::-1]:
+                current[0] = harness.name
+                done, took = await play(harness, batch)
+                updates, seconds = totals[harness.name]
+                totals[harness.name] = (updates + done, seconds + took)
+        return totals
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--people", type=int, default=60)
+    parser.add_argument("--lanes", type=int, default=1)
+    args = parser.parse_args(argv)
+    install()
+    totals = asyncio.run(run(args.people, args.lanes))
+    for name, (updates, seconds) in totals.items():
+        print(f"{name}: {1000 * seconds / updates:.2f} ms per update ({updates} updates)")
+        parts = sorted((k[1], v) for k, v in spent.items() if k[0] == name)
+        calls = sum(v for label, v in parts if label.startswith("api "))
+        for label, value in parts:
+            per = counted[(name, label)] / updates
+            print(f"  {label:58s} {1000 * value / updates:6.2f} ms  ({per:.2f} per update)")
+        print(f"  {'all Bot API calls':58s} {1000 * calls / updates:6.2f} ms")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
