@@ -6,7 +6,9 @@ Not a benchmark line: it explains the update lines. The three bots run
 interleaved as in `bench/updates.py`; timers wrapped around PTB's Bot API call
 (`Bot._post`, per method), PTB's JSON-to-object step (`de_json`) and the full
 bot's own parts (its database transactions, rendering) print milliseconds per
-update. Timers cost a few microseconds each and are on for all three bots.
+update. Each row is a part's own time (timers inside it are booked to their own rows),
+so the rows and "the rest" add up to the whole. One person at a time (`--lanes 1`)
+keeps the timers nested; timers cost a few microseconds each, for all three bots.
 """
 
 from __future__ import annotations
@@ -28,34 +30,49 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
 spent: Counter[tuple[str, str]] = Counter()
 counted: Counter[tuple[str, str]] = Counter()
 current = ["-"]  # the bot whose turn it is
+stack: list[list[float]] = []  # per running timer: time spent in timers inside it
+
+
+def _enter() -> float:
+    stack.append([0.0])
+    return time.perf_counter()
+
+
+def _leave(label: str, start: float) -> None:
+    """Book the time of `label` minus the timers inside it (one person at a time: the
+    timers nest like calls), so the rows add up to the whole."""
+    elapsed = time.perf_counter() - start
+    inner = stack.pop()[0]
+    if stack:
+        stack[-1][0] += elapsed
+    spent[(current[0], label)] += elapsed - inner
+    counted[(current[0], label)] += 1
 
 
 def timed(owner: Any, name: str, label: str | None = None) -> None:
-    """Replace `owner.name` with a wrapper adding its time to `spent[(bot, label)]`."""
+    """Replace `owner.name` with a wrapper booking its own time under `label`."""
     original: Callable[..., Any] = getattr(owner, name)
-    label = label or name
+    tag = label or name
 
     if asyncio.iscoroutinefunction(original):
 
         @functools.wraps(original)
         async def wrapper(*args: Any, **kwargs: Any) -> Any:
-            start = time.perf_counter()
+            start = _enter()
             try:
                 return await original(*args, **kwargs)
             finally:
-                spent[(current[0], label)] += time.perf_counter() - start
-                counted[(current[0], label)] += 1
+                _leave(tag, start)
 
     else:
 
         @functools.wraps(original)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            start = time.perf_counter()
+            start = _enter()
             try:
                 return original(*args, **kwargs)
             finally:
-                spent[(current[0], label)] += time.perf_counter() - start
-                counted[(current[0], label)] += 1
+                _leave(tag, start)
 
     setattr(owner, name, wrapper)
 
@@ -67,12 +84,11 @@ def per_method_post() -> None:
     original = telegram.Bot._post
 
     async def post(self: Any, endpoint: str, *args: Any, **kwargs: Any) -> Any:
-        start = time.perf_counter()
+        start = _enter()
         try:
             return await original(self, endpoint, *args, **kwargs)
         finally:
-            spent[(current[0], f"api {endpoint}")] += time.perf_counter() - start
-            counted[(current[0], f"api {endpoint}")] += 1
+            _leave(f"api {endpoint}", start)
 
     telegram.Bot._post = post  # type: ignore[method-assign]
 
@@ -125,7 +141,10 @@ def main(argv: list[str] | None = None) -> int:
         for label, value in parts:
             per = counted[(name, label)] / updates
             print(f"  {label:58s} {1000 * value / updates:6.2f} ms  ({per:.2f} per update)")
+        rest = seconds - sum(v for _, v in parts)
         print(f"  {'all Bot API calls':58s} {1000 * calls / updates:6.2f} ms")
+        label = "the rest (harness, PTB dispatch, handlers)"
+        print(f"  {label:58s} {1000 * rest / updates:6.2f} ms")
     return 0
 
 
