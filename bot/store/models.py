@@ -176,7 +176,8 @@ class AnswerRow(Base):
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))
-    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    # Looked up by ix_answers_person_dialogue_key, whose first column it is (0009).
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
     dialogue_id: Mapped[str] = mapped_column(String(64))
     state: Mapped[str] = mapped_column(String(64))
     key: Mapped[str] = mapped_column(String(64))
