@@ -335,14 +335,9 @@ async def interleaved(people: int, lanes: int) -> dict[str, tuple[float, bool]]:
         return result
 
 
-async def compare(people: int, lanes: int, rounds: int) -> dict[str, tuple[float, bool]]:
-    """Updates/s per bot: the median over `rounds` interleaved passes, each on fresh bots."""
-    from bench.common import median
-
+async def compare(people: int, lanes: int, rounds: int) -> list[dict[str, tuple[float, bool]]]:
+    """`rounds` interleaved passes, each on fresh bots: per pass, each bot's updates/s
+    and whether its output was right. Ratios are best taken per pass (same moments)."""
     if rounds > 1:  # warm-up: imports, first connections (not worth it for one round)
         await measure("full", max(2, lanes), lanes)
-    passes = [await interleaved(people, lanes) for _ in range(rounds)]
-    return {
-        name: (median([p[name][0] for p in passes]), all(p[name][1] for p in passes))
-        for name in BOTS
-    }
+    return [await interleaved(people, lanes) for _ in range(rounds)]
