@@ -75,21 +75,13 @@ def bench_updates(people: int, lanes: int, rounds: int) -> list[Result]:
         f"vs echo {', '.join(f'{r:.2f}' for r in ratios('echo'))}; "
         f"vs ConversationHandler {', '.join(f'{r:.2f}' for r in ratios('conversation'))}"
     )
+    lines = [
+        ("updates_vs_echo", "echo", 0.5),
+        ("updates_vs_conversationhandler", "conversation", 1.0),
+    ]
     return [
-        Result(
-            "updates_vs_echo",
-            median(ratios("echo")),
-            ">=",
-            0.5,
-            valid=valid["full"] and valid["echo"],
-        ),
-        Result(
-            "updates_vs_conversationhandler",
-            median(ratios("conversation")),
-            ">=",
-            1.0,
-            valid=valid["full"] and valid["conversation"],
-        ),
+        Result(line, median(ratios(name)), ">=", target, valid=valid["full"] and valid[name])
+        for line, name, target in lines
     ]
 
 
