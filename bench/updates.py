@@ -18,8 +18,8 @@ last answer (8 or 9 updates each, half of them through the low-confidence
 branch), `lanes` people at a time, each waiting for the bot before the next tap.
 The three bots run side by side and take turns every `lanes` people: this VM's
 speed drifts by up to 2x within seconds, and bots measured one after the other
-(as this file did until session 3) caught different moments; the ratios swung
-from 0.51 to 0.89 between identical runs. `bench/breakdown.py` shows where each
+caught different moments (the ratio to the ConversationHandler bot swung from
+0.51 to 0.89 between identical runs). `bench/breakdown.py` shows where each
 bot's time goes.
 """
 
