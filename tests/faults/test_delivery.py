@@ -26,7 +26,13 @@ from tests.faults.conftest import (
 )
 from tests.telegram.conftest import Person as Chat
 from tests.telegram.conftest import Telegram
-from tests.telegram.test_trainers import invite_link, join, schedule_monday_nine, trainer_of
+from tests.telegram.test_trainers import (
+    a_due_push,
+    invite_link,
+    join,
+    schedule_monday_nine,
+    trainer_of,
+)
 
 VISIBLE = ("sendMessage", "sendDocument", "sendPhoto", "editMessageText", "editMessageReplyMarkup")
 
@@ -356,17 +362,8 @@ def pushes_to(person: Chat) -> int:
     return sum("zette een oefening voor je klaar" in m.text for m in person.messages)
 
 
-async def a_push_for(telegram: Telegram, names: tuple[str, ...]) -> list[Chat]:
-    trainer = await trainer_of(telegram)
-    link = await invite_link(trainer)
-    pros = [await join(telegram, name, link) for name in names]
-    await schedule_monday_nine(trainer)
-    telegram.clock.advance(timedelta(days=3))  # Monday: due
-    return pros
-
-
 async def test_429_5xx_and_403_in_the_middle_of_a_push(quick, caplog):
-    ali, bo, cas, dirk = await a_push_for(quick, ("Ali", "Bo", "Cas", "Dirk"))
+    ali, bo, cas, dirk = await a_due_push(quick, ("Ali", "Bo", "Cas", "Dirk"))
     one_by_one = dispatcher(quick.application, quick.app)
     quick.fake.impose_flood(retry_after=1, count=1)
     assert await one_by_one.tick(batch=1) == 1  # Ali: 429, waited out, sent
@@ -391,7 +388,7 @@ async def test_429_5xx_and_403_in_the_middle_of_a_push(quick, caplog):
 
 
 async def test_failures_spread_over_a_push_sent_at_once(quick):
-    pros = await a_push_for(quick, ("Ali", "Bo", "Cas", "Dirk", "Eva", "Fen"))
+    pros = await a_due_push(quick, ("Ali", "Bo", "Cas", "Dirk", "Eva", "Fen"))
     quick.fake.block(pros[2].user)
     quick.fake.impose_flood(retry_after=1, count=2)
     quick.fake.fail_next("sendMessage", status=500, count=4)
@@ -405,7 +402,7 @@ async def test_failures_spread_over_a_push_sent_at_once(quick):
 
 
 async def test_telegram_failing_for_good_ends_in_failed_deliveries_not_a_loop(quick):
-    ali, bo = await a_push_for(quick, ("Ali", "Bo"))
+    ali, bo = await a_due_push(quick, ("Ali", "Bo"))
     quick.fake.fail_next("sendMessage", status=500, count=10_000)
     tries = 0
     for _ in range(12):
@@ -419,7 +416,7 @@ async def test_telegram_failing_for_good_ends_in_failed_deliveries_not_a_loop(qu
 
 
 async def test_the_dispatcher_keeps_working_after_a_failed_tick(quick, caplog):
-    (ali,) = await a_push_for(quick, ("Ali",))
+    (ali,) = await a_due_push(quick, ("Ali",))
     sender = dispatcher(quick.application, quick.app)
     sender.interval = 0.01
     claim = quick.app.pushes.claim_due
@@ -446,7 +443,7 @@ async def test_a_read_timeout_in_a_push_repeats_at_most_that_message(settings, s
     async with harness(
         settings, shared_engine, asgi=lambda fake: fake.app, read_timeout=TIMEOUT
     ) as t:
-        pros = await a_push_for(t, ("Ali", "Bo"))
+        pros = await a_due_push(t, ("Ali", "Bo"))
         t.fake.delay_next("sendMessage", HANG)
         assert await t.dispatch() == 2
         await asyncio.sleep(HANG - TIMEOUT + 0.3)
@@ -460,7 +457,7 @@ async def test_a_read_timeout_in_a_push_repeats_at_most_that_message(settings, s
 async def test_timeouts_in_the_middle_of_a_push_send_each_message_once(settings, shared_engine):
     swallow = Swallow()
     async with harness(settings, shared_engine, asgi=swallow, read_timeout=TIMEOUT) as telegram:
-        pros = await a_push_for(telegram, ("Ali", "Bo", "Cas"))
+        pros = await a_due_push(telegram, ("Ali", "Bo", "Cas"))
         swallow.arm(2, HANG)
         assert await telegram.dispatch() == 3
         await asyncio.sleep(HANG - TIMEOUT + 0.3)

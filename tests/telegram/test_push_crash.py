@@ -26,7 +26,7 @@ from bot.telegram.limiter import ChatRateLimiter
 from bot.telegram.runner import dispatcher
 from tests.telegram.conftest import TOKEN, Telegram
 from tests.telegram.conftest import Person as Chat
-from tests.telegram.test_trainers import invite_link, join, schedule_monday_nine, trainer_of
+from tests.telegram.test_trainers import a_due_push
 
 LEASE = timedelta(seconds=61)  # the default lease of 60 s has run out
 
@@ -86,15 +86,6 @@ async def statuses(tg: Telegram) -> dict[str, tuple[str, int | None, str | None]
         return {name: (status, message, error) for name, status, message, error in rows.all()}
 
     return await tg.app.db.read(work)
-
-
-async def a_due_push(tg: Telegram, names: tuple[str, ...]) -> list[Chat]:
-    trainer = await trainer_of(tg)
-    link = await invite_link(trainer)
-    pros = [await join(tg, name, link) for name in names]
-    await schedule_monday_nine(trainer)
-    tg.clock.advance(timedelta(days=3))  # Monday: due
-    return pros
 
 
 async def test_a_sender_killed_mid_push_sends_nothing_twice_and_forgets_nobody(tg, caplog):

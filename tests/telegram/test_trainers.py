@@ -55,6 +55,17 @@ async def schedule_monday_nine(trainer: Person, exercise: str = "Wat drijft jou?
     assert "Klaargezet: ‘Wat drijft jou?’ voor Jongerenwerk, 30-11-2026 09:00." in trainer.last.text
 
 
+async def a_due_push(tg: Telegram, names: tuple[str, ...]) -> list[Person]:
+    """These professionals joined through the trainer's invite; a push for Monday 9:00
+    is scheduled and the clock stands on Monday, so it is due."""
+    trainer = await trainer_of(tg)
+    link = await invite_link(trainer)
+    pros = [await join(tg, name, link) for name in names]
+    await schedule_monday_nine(trainer)
+    tg.clock.advance(timedelta(days=3))  # Monday: due
+    return pros
+
+
 async def test_a_trainers_week(tg):
     trainer = await trainer_of(tg)
     link = await invite_link(trainer)
