@@ -100,6 +100,22 @@ async def app(settings: Settings, shared_engine: Engine, clock: FakeClock) -> As
         await built.close()
 
 
+def answer_row(
+    run: Run, state: str, key: str, kind: str, value: Any, text: str | None = None
+) -> AnswerRow:
+    """An answer stored in `run` (its person and dialogue), as the coach would store it."""
+    return AnswerRow(
+        run_id=run.id,
+        person_id=run.person_id,
+        dialogue_id=run.dialogue_id,
+        state=state,
+        key=key,
+        kind=kind,
+        value=value,
+        text=text,
+    )
+
+
 async def build_world(app: App, long_text: str | None = None) -> World:
     def work(session: Any) -> World:
         amsterdam, utrecht = Organisation(name="Amsterdam"), Organisation(name="Utrecht")
@@ -151,16 +167,7 @@ async def build_world(app: App, long_text: str | None = None) -> World:
                 ("zeker_na", "zeker_na", "scale", after, None),
             ]
             for state, key, kind, value, free in rows:
-                row = AnswerRow(
-                    run_id=run.id,
-                    person_id=person.id,
-                    dialogue_id="scooter",
-                    state=state,
-                    key=key,
-                    kind=kind,
-                    value=value,
-                    text=free,
-                )
+                row = answer_row(run, state, key, kind, value, free)
                 session.add(row)
                 answers[(name, key)] = row
         session.flush()

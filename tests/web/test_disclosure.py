@@ -34,7 +34,6 @@ from starlette.applications import Starlette
 
 from bot.bootstrap import App
 from bot.store.models import (
-    AnswerRow,
     Delivery,
     Group,
     Membership,
@@ -45,7 +44,7 @@ from bot.store.models import (
 )
 from bot.web.aggregates import Aggregates
 from bot.web.disclosure import MIN_CELL, SUPPRESSED, Cell, Ledger
-from tests.web.conftest import SCOOTER_PATH, START, client_for, log_in
+from tests.web.conftest import SCOOTER_PATH, START, answer_row, client_for, log_in
 
 # -- the rule on its own ------------------------------------------------------------------
 
@@ -265,17 +264,7 @@ async def build_city(
                 ("zeker_na", "zeker_na", "scale", member.after),
             ):
                 if value is not None:
-                    session.add(
-                        AnswerRow(
-                            run_id=run.id,
-                            person_id=person.id,
-                            dialogue_id="scooter",
-                            state=state,
-                            key=key,
-                            kind=kind,
-                            value=value,
-                        )
-                    )
+                    session.add(answer_row(run, state, key, kind, value))
         for dialogue_id, (started, finished) in (others or {}).items():
             compiled = app.engine.dialogue(dialogue_id)
             for i in started:
