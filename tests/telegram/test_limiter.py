@@ -281,13 +281,14 @@ async def test_retry_after_gives_up_after_max_retries():
     assert statuses(fake) == [429, 429]
 
 
-async def test_rate_limit_args_override_max_retries():
+@pytest.mark.parametrize("args", [1, CallOptions(max_retries=1)], ids=["a number", "call options"])
+async def test_rate_limit_args_override_max_retries(args):
     _, fake, limiter = virtual()
     sam = fake.user(started=True)
     fake.fail_next("sendMessage", status=500, count=2)
     async with ext_bot(fake, limiter) as bot:
         with pytest.raises(NetworkError):
-            await bot.send_message(sam.id, "hallo", rate_limit_args=1)
+            await bot.send_message(sam.id, "hallo", rate_limit_args=args)
     assert statuses(fake) == [500, 500]
 
 
@@ -463,16 +464,6 @@ async def test_a_failing_before_send_sends_nothing():
             )
         await bot.send_message(sam.id, "the chat is not stuck")
     assert texts(fake, sam) == ["the chat is not stuck"]
-
-
-async def test_max_retries_still_works_with_call_options():
-    _, fake, limiter = virtual()
-    sam = fake.user(started=True)
-    fake.fail_next("sendMessage", status=500, count=2)
-    async with ext_bot(fake, limiter) as bot:
-        with pytest.raises(NetworkError):
-            await bot.send_message(sam.id, "hallo", rate_limit_args=CallOptions(max_retries=1))
-    assert statuses(fake) == [500, 500]
 
 
 async def test_a_slow_before_send_does_not_make_the_server_refuse_a_later_burst():
