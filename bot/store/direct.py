@@ -242,15 +242,15 @@ def answers_of(tx: Direct, run_id: int, cipher: TextCipher) -> dict[str, Any]:
     }
 
 
-def run_state(tx: Direct, run: RunRow, cipher: TextCipher) -> RunState:
-    """The engine's view of a stored run, with its answers."""
+def run_state(tx: Direct, run: RunRow | Run, cipher: TextCipher) -> RunState:
+    """The engine's view of a stored run (plain row or ORM object), with its answers."""
     return RunState(
         dialogue_id=run.dialogue_id,
         version=run.version,
         state=run.state,
         answers=answers_of(tx, run.id, cipher),
-        history=run.history,
-        pending=run.pending,
+        history=tuple(run.history or ()),
+        pending=tuple(run.pending or ()),
         status=run.status,  # type: ignore[arg-type]
         step=run.step,
     )

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.engine.types import Answer, RunState
@@ -141,16 +141,7 @@ class Repository:
 
     def run_state(self, row: Run) -> RunState:
         """The engine's view of a stored run, with its answers."""
-        return RunState(
-            dialogue_id=row.dialogue_id,
-            version=row.version,
-            state=row.state,
-            answers=self.answers_of(row.id),
-            history=tuple(row.history or ()),
-            pending=tuple(row.pending or ()),
-            status=row.status,  # type: ignore[arg-type]
-            step=row.step,
-        )
+        return direct.run_state(Direct.of(self.session), row, self.cipher)
 
     # -- answers ----------------------------------------------------------------------
 
@@ -162,10 +153,7 @@ class Repository:
         direct.put_answer(Direct.of(self.session), run, answer, self.cipher)
 
     def forget_answers(self, run_id: int, keys: Sequence[str]) -> None:
-        if keys:
-            self.session.execute(
-                delete(AnswerRow).where(AnswerRow.run_id == run_id, AnswerRow.key.in_(keys))
-            )
+        direct.forget_answers(Direct.of(self.session), run_id, keys)
 
     # -- organisations, groups, invites ----------------------------------------------
 
