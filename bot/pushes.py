@@ -565,18 +565,7 @@ class Pushes:
         then not send. Of two workers holding the same expired claim, the first to
         get here sends; the other gets `ClaimLost`.
         """
-        now = self.clock.now()
-
-        def work(session: Session) -> int:
-            marked = session.execute(
-                update(Delivery)
-                .where(Delivery.id == claim.delivery_id, Delivery.status == CLAIMED[claim.kind])
-                .values(status=IN_FLIGHT[claim.kind], lease_until=now + self.lease)
-                .execution_options(synchronize_session=False)
-            )
-            return int(marked.rowcount)
-
-        if await self.db.write(work) != 1:
+        if not await self._move(claim, CLAIMED[claim.kind], IN_FLIGHT[claim.kind]):
             raise ClaimLost(claim.delivery_id)
 
     async def not_in_flight(self, claim: Claim) -> None:
@@ -585,17 +574,23 @@ class Pushes:
         retry calls `in_flight()` once more; a crash in the wait sends it after the lease
         instead of counting a message that never left. Does nothing when the delivery is
         no longer in flight (then the retry's `in_flight()` raises `ClaimLost`)."""
+        await self._move(claim, IN_FLIGHT[claim.kind], CLAIMED[claim.kind])
+
+    async def _move(self, claim: Claim, old: str, new: str) -> bool:
+        """Move the claim's delivery from status `old` to `new` with a fresh lease, in
+        one statement; False when it was not in `old` (nothing changed)."""
         now = self.clock.now()
 
-        def work(session: Session) -> None:
-            session.execute(
+        def work(session: Session) -> int:
+            moved = session.execute(
                 update(Delivery)
-                .where(Delivery.id == claim.delivery_id, Delivery.status == IN_FLIGHT[claim.kind])
-                .values(status=CLAIMED[claim.kind], lease_until=now + self.lease)
+                .where(Delivery.id == claim.delivery_id, Delivery.status == old)
+                .values(status=new, lease_until=now + self.lease)
                 .execution_options(synchronize_session=False)
             )
+            return int(moved.rowcount)
 
-        await self.db.write(work)
+        return await self.db.write(work) == 1
 
     async def delivered(self, delivery_id: int, message_id: int | None) -> None:
         """Record a successful send of a push or reminder (a late or repeated report
