@@ -15,7 +15,12 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from bot.dialogues.checks import check_dialogue, check_texts
+from bot.dialogues.checks import (
+    check_dialogue,
+    check_library_cards,
+    check_repeated_support,
+    check_texts,
+)
 from bot.dialogues.content import DEFAULT_LOCALE, Locale, available_locales, load_locale
 from bot.dialogues.model import Dialogue
 from bot.dialogues.problems import InvalidDialogues, Problem
@@ -255,6 +260,9 @@ def load_catalog(
         for locale in loaded_locales.values():
             problems.extend(check_texts(dialogue, doc, locale))
         dialogues[dialogue.id] = LoadedDialogue(dialogue, name, version_of(dialogue))
+    for locale in loaded_locales.values():
+        problems.extend(check_library_cards(locale))
+        problems.extend(check_repeated_support([d.spec for d in dialogues.values()], locale))
     catalog = Catalog(dialogues, loaded_locales, files=[_display(f, root) for f in files])
     return catalog, sorted(set(problems))
 

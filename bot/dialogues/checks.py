@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Iterator
+import re
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 
-from bot.dialogues.content import Locale, placeholders
-from bot.dialogues.graph import can_end, reachable
+from bot.dialogues.content import Locale, Text, placeholders
+from bot.dialogues.graph import can_end, reachable, targets
 from bot.dialogues.model import (
     CRAFT_ELEMENTS,
     METHODS,
@@ -29,6 +31,15 @@ Report = Callable[..., Problem]
 # Placeholders every text may use besides the dialogue's stored answers.
 GLOBAL_PLACEHOLDERS = frozenset({"first_name"})
 
+# The longest message or card body a phone shows comfortably (docs/content-guide.md).
+MAX_MESSAGE = 600
+# A support sentence may recur in at most this many exercises before it reads as a formula.
+MAX_SUPPORT_REPEATS = 3
+# Shorter sentences ("Dat is rugdekking.") may recur; a formula is longer.
+MIN_SUPPORT_WORDS = 4
+# The shared privacy reminder; a dialogue's own reminder has a key ending in `privacy...`.
+PRIVACY_REMINDER = "common.privacy_reminder"
+
 
 def check_dialogue(dialogue: Dialogue, doc: YamlDoc) -> list[Problem]:
     """Structural problems: targets, reachability, ends, branches and conditions."""
@@ -46,6 +57,8 @@ def check_dialogue(dialogue: Dialogue, doc: YamlDoc) -> list[Problem]:
         )
     stored = stored_keys(dialogue)
     problems.extend(_check_conventions(dialogue, stored, doc))
+    problems.extend(_check_question_tags(dialogue, doc))
+    problems.extend(_check_privacy_reminders(dialogue, doc))
     for name, state in dialogue.states.items():
         base = ("states", name)
         problems.extend(_check_state(dialogue, name, state, stored, doc))
@@ -107,6 +120,106 @@ def _check_conventions(dialogue: Dialogue, stored: dict[str, str], doc: YamlDoc)
                 f"add a 1-5 scale with 'store: {key}'",
             )
     return found
+
+
+def _check_question_tags(dialogue: Dialogue, doc: YamlDoc) -> Iterator[Problem]:
+    """A craft element the dialogue is tagged with must be worked on by a question:
+    the question carries the tag (`tags:` on the state). Question tags are the
+    dialogue's own, and only questions carry them."""
+
+    def problem(path: Path, message: str, hint: str) -> Problem:
+        return Problem(doc.file, doc.line_of(path), message, hint)
+
+    asked: set[str] = set()
+    for name, state in dialogue.states.items():
+        if not state.tags:
+            continue
+        base: Path = ("states", name, "tags")
+        if state.input_kind in (None, "continue"):
+            yield problem(
+                base,
+                f"state '{name}' has 'tags' but asks nothing",
+                "put 'tags' on the question that works on them",
+            )
+            continue
+        asked.update(state.tags)
+        for i, tag in enumerate(state.tags):
+            if tag not in dialogue.tags:
+                yield problem(
+                    (*base, i),
+                    f"state '{name}' is tagged '{tag}', which the dialogue's 'tags' do not list",
+                    _suggest(tag, dialogue.tags) or f"add '{tag}' to the dialogue's 'tags'",
+                )
+    for i, tag in enumerate(dialogue.tags):
+        if tag in CRAFT_ELEMENTS and tag not in asked:
+            yield problem(
+                ("tags", i),
+                f"the dialogue is tagged with craft element '{tag}', but no question works on it",
+                f"add 'tags: [{tag}]' to the question that trains it, or remove the tag",
+            )
+
+
+def is_privacy_reminder(key: str) -> bool:
+    """The shared reminder, or a dialogue's own (`<id>.privacy`, `<id>.privacy_kort`, ...)."""
+    return key == PRIVACY_REMINDER or key.rsplit(".", 1)[-1].startswith("privacy")
+
+
+def _check_privacy_reminders(dialogue: Dialogue, doc: YamlDoc) -> Iterator[Problem]:
+    """One privacy reminder per block of free-text questions: a reminder shown again
+    while the person is still writing (only free text and information steps since
+    the last one) reads like a sermon."""
+    reminding = {
+        name
+        for name, state in dialogue.states.items()
+        if any(is_privacy_reminder(key) for key in state.says)
+    }
+    incoming = _incoming(dialogue)
+    for name in dialogue.states:
+        state = dialogue.states[name]
+        if name not in reminding or state.input_kind not in ("text", "continue"):
+            continue
+        earlier = _reminder_before(dialogue, name, reminding, incoming)
+        if earlier is None:
+            continue
+        index = next(i for i, key in enumerate(state.says) if is_privacy_reminder(key))
+        path: Path = ("states", name, "say")
+        if isinstance(state.say, list):
+            path = (*path, index)
+        yield Problem(
+            doc.file,
+            doc.line_of(path),
+            f"state '{name}' repeats the privacy reminder that '{earlier}' showed "
+            "in the same row of free-text questions",
+            "keep one reminder per block of free-text questions, at its first question",
+        )
+
+
+def _incoming(dialogue: Dialogue) -> dict[str, list[str]]:
+    incoming: dict[str, list[str]] = {name: [] for name in dialogue.states}
+    for name, state in dialogue.states.items():
+        for target in targets(state):
+            if target in incoming and name not in incoming[target]:
+                incoming[target].append(name)
+    return incoming
+
+
+def _reminder_before(
+    dialogue: Dialogue, name: str, reminding: set[str], incoming: dict[str, list[str]]
+) -> str | None:
+    """A state with a reminder that can come just before `name`, with only free-text
+    questions and information steps in between; None if there is none."""
+    seen = {name}
+    queue = deque(incoming[name])
+    while queue:
+        current = queue.popleft()
+        if current in seen:
+            continue
+        seen.add(current)
+        if current in reminding:
+            return current
+        if dialogue.states[current].input_kind in ("text", "continue"):
+            queue.extend(incoming[current])
+    return None
 
 
 def _check_state(
@@ -367,10 +480,19 @@ def text_keys(dialogue: Dialogue) -> Iterator[tuple[str, tuple[str | int, ...]]]
                     yield key, (*base, "ask", "scale", end)
 
 
+def message_keys(dialogue: Dialogue) -> Iterator[str]:
+    """The keys of the messages a dialogue sends: its `say` texts and card bodies."""
+    for state in dialogue.states.values():
+        yield from state.says
+        if state.card:
+            yield f"{state.card}.body"
+
+
 def check_texts(dialogue: Dialogue, doc: YamlDoc, locale: Locale) -> list[Problem]:
-    """Missing texts and unknown placeholders for one locale."""
+    """Missing texts, unknown placeholders and overlong messages for one locale."""
     problems: list[Problem] = []
     allowed = GLOBAL_PLACEHOLDERS | set(stored_keys(dialogue))
+    messages = set(message_keys(dialogue))
     for key, path in text_keys(dialogue):
         text = locale.texts.get(key)
         if text is None:
@@ -383,6 +505,8 @@ def check_texts(dialogue: Dialogue, doc: YamlDoc, locale: Locale) -> list[Proble
                 )
             )
             continue
+        if key in messages and len(text.value) > MAX_MESSAGE:
+            problems.append(_too_long(key, text))
         for name in sorted(placeholders(text.value) - allowed):
             problems.append(
                 Problem(
@@ -399,3 +523,136 @@ def check_texts(dialogue: Dialogue, doc: YamlDoc, locale: Locale) -> list[Proble
 def _suggest(word: str, choices: list[str]) -> str:
     close = difflib.get_close_matches(word, choices, n=1)
     return f"did you mean '{close[0]}'?" if close else ""
+
+
+def _too_long(key: str, text: Text) -> Problem:
+    size = len(text.value)
+    if key.endswith(".body"):
+        card = key.removesuffix(".body")
+        return Problem(
+            text.file,
+            text.line,
+            f"card '{card}' is {size} characters long, more than {MAX_MESSAGE}",
+            "split it into two cards (a second step, or a second library card) or cut it",
+        )
+    return Problem(
+        text.file,
+        text.line,
+        f"text '{key}' is {size} characters long, more than {MAX_MESSAGE}",
+        "split it over several messages (say: [a, b]) or cut it",
+    )
+
+
+def check_library_cards(locale: Locale) -> list[Problem]:
+    """Cards of the knowledge library (`kennis.<id>.body`) fit on a phone too."""
+    return [
+        _too_long(key, text)
+        for key, text in locale.texts.items()
+        if key.startswith("kennis.") and key.endswith(".body") and len(text.value) > MAX_MESSAGE
+    ]
+
+
+def check_repeated_support(dialogues: Iterable[Dialogue], locale: Locale) -> list[Problem]:
+    """The same support sentence in more than MAX_SUPPORT_REPEATS exercises.
+
+    A support step is what a low answer on a scale leads to (e.g. confidence after
+    `lte: 2`, or below confidence before), with the steps only reachable through
+    it. Written once and copied, "thank you for your honesty" reads like a formula
+    by the fourth exercise; each exercise says it in its own words.
+    """
+    found: dict[str, list[tuple[str, str, Text]]] = {}
+    for dialogue in dialogues:
+        seen: set[str] = set()
+        for key in _support_keys(dialogue):
+            text = locale.texts.get(key)
+            if text is None:
+                continue
+            for sentence in _sentences(text.value):
+                norm = " ".join(sentence.lower().split()).rstrip(".!?…:")
+                if norm in seen:
+                    continue
+                seen.add(norm)
+                found.setdefault(norm, []).append((dialogue.id, sentence, text))
+    problems = []
+    for uses in found.values():
+        if len({dialogue_id for dialogue_id, _, _ in uses}) <= MAX_SUPPORT_REPEATS:
+            continue
+        uses.sort(key=lambda use: use[0])
+        names = ", ".join(dialogue_id for dialogue_id, _, _ in uses)
+        for dialogue_id, sentence, text in uses[MAX_SUPPORT_REPEATS:]:
+            problems.append(
+                Problem(
+                    text.file,
+                    text.line,
+                    f"support sentence '{sentence}' recurs in {len(uses)} exercises "
+                    f"({names}); at most {MAX_SUPPORT_REPEATS} may share one",
+                    f"write the support step of '{dialogue_id}' in its own words",
+                )
+            )
+    return problems
+
+
+def _support_keys(dialogue: Dialogue) -> Iterator[str]:
+    for name in sorted(support_states(dialogue)):
+        state = dialogue.states[name]
+        yield from state.says
+        if state.card:
+            yield f"{state.card}.title"
+            yield f"{state.card}.body"
+
+
+def support_states(dialogue: Dialogue) -> set[str]:
+    """States reached by a low answer on a scale, plus those only reachable through them."""
+    stored = stored_keys(dialogue)
+    scales = {key for key, name in stored.items() if dialogue.states[name].input_kind == "scale"}
+    entries = {
+        rule.to
+        for state in dialogue.states.values()
+        if isinstance(state.next, list)
+        for rule in state.next
+        if rule.if_ is not None and _is_low(rule.if_, scales) and rule.to in dialogue.states
+    }
+    region: set[str] = set()
+    for entry in entries:
+        region |= _walk(dialogue, entry, set()) - _walk(dialogue, dialogue.start, {entry})
+    return region
+
+
+def _walk(dialogue: Dialogue, start: str, avoid: set[str]) -> set[str]:
+    seen: set[str] = set()
+    queue = deque([start] if start in dialogue.states and start not in avoid else [])
+    while queue:
+        name = queue.popleft()
+        if name in seen:
+            continue
+        seen.add(name)
+        queue.extend(
+            t for t in targets(dialogue.states[name]) if t in dialogue.states and t not in avoid
+        )
+    return seen
+
+
+def _is_low(cond: Condition, scales: set[str]) -> bool:
+    """Whether a condition holds for a low scale answer (below a number or another answer)."""
+    if isinstance(cond, AllOf):
+        return any(_is_low(sub, scales) for sub in cond.all)
+    if isinstance(cond, AnyOf):
+        return any(_is_low(sub, scales) for sub in cond.any)
+    if isinstance(cond, NotCond):
+        return False
+    return any(
+        key in scales and any(v is not None for v in (c.lt, c.lte, c.lt_answer, c.lte_answer))
+        for key, c in cond.items()
+    )
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\n+")
+_BULLET = re.compile(r"^(?:[•\-–*]|\d+[.)])\s*")
+
+
+def _sentences(text: str) -> Iterator[str]:
+    """Sentences of at least MIN_SUPPORT_WORDS words, bullets stripped."""
+    for part in _SENTENCE_END.split(text):
+        sentence = _BULLET.sub("", part.strip()).strip()
+        if len(sentence.split()) >= MIN_SUPPORT_WORDS:
+            yield sentence

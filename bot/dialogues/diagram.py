@@ -108,6 +108,13 @@ _OPS = {
     "not_in": "not in",
     "contains": "has",
     "answered": "answered",
+    # Against another answer of the same run: `zeker_na < zeker_voor`.
+    "eq_answer": "=",
+    "ne_answer": "!=",
+    "lt_answer": "<",
+    "lte_answer": "<=",
+    "gt_answer": ">",
+    "gte_answer": ">=",
 }
 
 

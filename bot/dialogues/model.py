@@ -290,6 +290,11 @@ class State(Strict):
         "({if: condition, to: state}) tried in order.",
     )
     end: bool = Field(False, description="The dialogue ends after this state is shown.")
+    # None rather than an empty list: states without tags keep the dialogue's content hash.
+    tags: list[Ident] | None = Field(
+        None,
+        description="Of a question: the dialogue's tags (e.g. craft elements) it works on.",
+    )
 
     @property
     def says(self) -> list[str]:
