@@ -97,8 +97,8 @@ def install() -> None:
     import telegram
 
     import bot.telegram.channel as channel
-    from bot.coach import Coach
-    from bot.members import Members
+    from bot.services.coaching import Coach
+    from bot.services.membership import Members
     from bot.telegram.trainer import TrainerChannel
 
     per_method_post()

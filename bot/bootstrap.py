@@ -12,15 +12,15 @@ from dataclasses import dataclass
 from datetime import time, timedelta
 
 from bot.clock import Clock, SystemClock
-from bot.coach import Coach
 from bot.dialogues.catalog import Catalog, load_valid_catalog
-from bot.drafts import Drafts
 from bot.engine import Engine
-from bot.members import Members
-from bot.pushes import Pushes, QuietHours
-from bot.review import Review
+from bot.privacy.cipher import TextCipher
+from bot.services.coaching import Coach
+from bot.services.drafts import Drafts
+from bot.services.membership import Members
+from bot.services.pushes import Pushes, QuietHours
+from bot.services.review import Review
 from bot.settings import REPO_ROOT, Settings
-from bot.store.crypto import TextCipher
 from bot.store.db import Database, create_engine
 from bot.store.migrate import upgrade
 

@@ -12,7 +12,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bot.bootstrap import App
 from bot.dialogues.problems import InvalidDialogues
+from bot.services.exports import answers_table, operator_answers, to_csv, to_xlsx
 from bot.settings import Settings, SettingsError, load_settings
 from bot.store.db import StoreError
 from bot.store.repo import NotFound
@@ -297,7 +299,8 @@ def cmd_invite(args: argparse.Namespace) -> int:
 
 def cmd_rotate_key(args: argparse.Namespace) -> int:
     """Re-seal all free text with the current key; safe to interrupt and run again."""
-    from bot.store.crypto import CipherError, rotate
+    from bot.privacy.cipher import CipherError
+    from bot.store.rotation import rotate
 
     if args.batch < 1:
         raise CommandError("--batch must be at least 1")
@@ -324,7 +327,7 @@ def cmd_rotate_key(args: argparse.Namespace) -> int:
 
 def cmd_purge(args: argparse.Namespace) -> int:
     """Run the retention purge now (the bot also runs it daily)."""
-    from bot.retention import purge_all
+    from bot.services.retention import purge_all
 
     async def work(app: Any) -> int:
         months = args.months if args.months is not None else app.settings.retention_months
@@ -341,7 +344,7 @@ def cmd_purge(args: argparse.Namespace) -> int:
 
 
 def cmd_login_link(args: argparse.Namespace) -> int:
-    from bot.web.auth import NoDashboardRole, create_login_link, dashboard_person
+    from bot.services.logins import NoDashboardRole, create_login_link, dashboard_person
 
     async def work(app: Any) -> int:
         person = await dashboard_person(app.db, "telegram", str(args.telegram_id))
@@ -361,27 +364,17 @@ def cmd_login_link(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from bot.export import to_csv, to_xlsx
-
-    async def work(app: Any) -> int:
-        from bot.store.repo import Repository
-
-        def rows(session: Session) -> Any:
-            from bot.audit import record_export_in
-
-            found = Repository(session, app.cipher).export_rows()
-            record_export_in(session, app.clock.now(), None, found, f"cli {args.format}")
-            return found
-
-        found = await app.db.write(rows)  # may create the pseudonym salt once
+    async def work(app: App) -> int:
+        found = await operator_answers(app.db, app.cipher, app.clock, f"cli {args.format}")
+        table = answers_table(found)
         if args.format == "csv":
-            data = to_csv(found)
+            data = to_csv(table, excel=False)
             if args.output:
-                args.output.write_text(data, encoding="utf-8")
+                args.output.write_bytes(data)
             else:
-                sys.stdout.write(data)
+                sys.stdout.write(data.decode("utf-8"))
         else:
-            blob = to_xlsx(found)
+            blob = to_xlsx(table, "answers")
             if args.output:
                 args.output.write_bytes(blob)
             elif sys.stdout.isatty():

@@ -18,7 +18,10 @@ from typing import Any
 import pytest
 from sqlalchemy import delete, select
 
-from bot.audit import (
+from bot.bootstrap import App, build
+from bot.clock import FakeClock
+from bot.engine import Answer, RunState
+from bot.services.audit import (
     EXPORT,
     MEMBER_REMOVED,
     ROLE_ADDED,
@@ -27,11 +30,8 @@ from bot.audit import (
     AuditView,
     record_in,
 )
-from bot.bootstrap import App, build
-from bot.clock import FakeClock
-from bot.engine import Answer, RunState
-from bot.members import Members
-from bot.review import AccessDenied, Review
+from bot.services.membership import Members
+from bot.services.review import AccessDenied, Review
 from bot.store.models import AuditEntry, Group, Membership, Organisation, Person, Push
 from bot.store.repo import Repository
 

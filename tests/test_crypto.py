@@ -18,11 +18,12 @@ from sqlalchemy import create_engine, text
 
 from bot.bootstrap import App, build
 from bot.engine import Say
+from bot.privacy.cipher import PLAIN, CipherError, TextCipher, parse_keys
 from bot.settings import Settings, SettingsError, load_settings
-from bot.store.crypto import PLAIN, CipherError, TextCipher, parse_keys, rotate
 from bot.store.db import sync_url
 from bot.store.models import Group, Membership, Organisation, Person
 from bot.store.repo import Repository
+from bot.store.rotation import rotate
 
 OLD_KEY = Fernet.generate_key().decode()
 NEW_KEY = Fernet.generate_key().decode()

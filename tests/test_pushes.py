@@ -16,7 +16,7 @@ from sqlalchemy import delete, select
 
 from bot.clock import FakeClock
 from bot.engine.types import RunState
-from bot.pushes import (
+from bot.services.pushes import (
     TZ,
     Claim,
     PushError,

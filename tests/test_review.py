@@ -21,8 +21,8 @@ from sqlalchemy import select
 from bot.bootstrap import App, build
 from bot.dialogues.catalog import Catalog, load_catalog
 from bot.engine import Answer, RunState
-from bot.members import Members
-from bot.review import AccessDenied, Gone, Review
+from bot.services.membership import Members
+from bot.services.review import AccessDenied, Gone, Review
 from bot.settings import REPO_ROOT, Settings
 from bot.store.models import (
     AnswerRow,

@@ -21,7 +21,7 @@ import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
@@ -40,10 +40,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
 from bot.engine.types import Answer, RunState
+from bot.privacy.cipher import TextCipher
 from bot.store.models import AnswerRow, ChatPrompt, Draft, HandledUpdate, Person, Run, utcnow
-
-if TYPE_CHECKING:
-    from bot.store.crypto import TextCipher
 
 Processor = Callable[[Any], Any] | None
 
@@ -146,7 +144,7 @@ class Direct:
 
 @dataclass(frozen=True)
 class PersonRow:
-    """The fields of a person a channel needs (see bot.coach.who_of)."""
+    """The fields of a person a channel needs (see bot.services.coaching.who_of)."""
 
     id: int
     locale: str

@@ -32,14 +32,14 @@ from telegram.ext import (
     filters,
 )
 
-from bot.coach import Coach, Turn, Who
 from bot.dialogues.catalog import Catalog
 from bot.dialogues.content import fill
 from bot.engine import Media, Say
-from bot.members import Members, Visit
+from bot.services.coaching import Coach, Turn, Who
+from bot.services.membership import Members, Visit
 from bot.telegram import callbacks
 from bot.telegram.locks import KeyedLocks
-from bot.telegram.render import OutMessage, esc, messages
+from bot.telegram.outgoing import OutMessage, esc, messages
 
 log = logging.getLogger(__name__)
 

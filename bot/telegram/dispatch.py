@@ -7,7 +7,7 @@ limiter calls back through `rate_limit_args`, see `CallOptions`), not when the
 batch was claimed, since most of a batch waits in the limiter. So a crash in the
 middle forgets nobody (claimed messages that never left are claimed again after
 the lease) and sends nothing twice (a message in flight at the crash is counted
-as delivered, never resent; see bot/pushes.py for why and what it costs).
+as delivered, never resent; see bot/services/pushes.py for why and what it costs).
 Several workers can run this side by side.
 """
 
@@ -28,11 +28,11 @@ from telegram.error import Forbidden, TelegramError
 from bot.clock import Clock, SystemClock
 from bot.dialogues.catalog import Catalog
 from bot.dialogues.content import fill
-from bot.pushes import Claim, ClaimLost, Pushes
-from bot.retention import due_for_purge
-from bot.review import FeedbackNotice, Review
+from bot.services.pushes import Claim, ClaimLost, Pushes
+from bot.services.retention import due_for_purge
+from bot.services.review import FeedbackNotice, Review
 from bot.telegram.limiter import CallOptions, ChatRateLimiter
-from bot.telegram.render import esc
+from bot.telegram.outgoing import esc
 
 log = logging.getLogger(__name__)
 

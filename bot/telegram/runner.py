@@ -65,10 +65,10 @@ def attach(application: Any, app: App) -> Any:
     Trainer handlers go first: their buttons and typed tasks match before the
     exercise handlers.
     """
-    from bot.rights import Rights
+    from bot.services.rights import Rights
     from bot.telegram.channel import TelegramChannel
-    from bot.telegram.progress import ProgressChannel
-    from bot.telegram.rights import RightsChannel
+    from bot.telegram.progress_chat import ProgressChannel
+    from bot.telegram.rights_chat import RightsChannel
     from bot.telegram.trainer import TrainerChannel
 
     channel = TelegramChannel(app.coach, app.members, app.catalog, app.settings.locale)
@@ -85,7 +85,7 @@ def attach(application: Any, app: App) -> Any:
 
 def dispatcher(application: Any, app: App) -> Any:
     """The push sender for this application's bot."""
-    from bot.retention import purge
+    from bot.services.retention import purge
     from bot.telegram.dispatch import Dispatcher
 
     return Dispatcher(

@@ -23,16 +23,16 @@ from telegram.ext import (
 )
 
 from bot.clock import AMSTERDAM, Clock
-from bot.coach import Who
-from bot.drafts import Drafts
-from bot.members import Visit
-from bot.pushes import PushError, Pushes, PushSummary, parse_when
-from bot.review import AccessDenied, Gone, Review
+from bot.services.coaching import Who
+from bot.services.drafts import Drafts
+from bot.services.membership import Visit
+from bot.services.pushes import PushError, Pushes, PushSummary, parse_when
+from bot.services.review import AccessDenied, Gone, Review
 from bot.settings import Settings
 from bot.store.db import Database
 from bot.telegram.callbacks import in_range
 from bot.telegram.channel import TelegramChannel, clean, edit_markup, quietly
-from bot.telegram.render import esc, split
+from bot.telegram.outgoing import esc, split
 
 log = logging.getLogger(__name__)
 
@@ -140,7 +140,7 @@ class TrainerChannel:
 
     async def on_dashboard(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A single-use dashboard login link, for trainers and coordinators only."""
-        from bot.web.auth import NoDashboardRole, create_login_link
+        from bot.services.logins import NoDashboardRole, create_login_link
 
         who = await self.channel.identify(update)
         if who is None:

@@ -35,35 +35,24 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bot.audit import EXPORT, REVEAL_NAMES, Audit
 from bot.bootstrap import App
 from bot.clock import AMSTERDAM
 from bot.dialogues.content import fill
 from bot.dialogues.diagram import graph, mermaid
 from bot.dialogues.model import Part
 from bot.engine.engine import UnknownDialogue
-from bot.pushes import PushError, parse_when
-from bot.review import FEEDBACK_MAX, AccessDenied, AnswerView, Gone, MemberInfo
+from bot.services.audit import EXPORT, REVEAL_NAMES, Audit
+from bot.services.exports import to_csv, to_xlsx
+from bot.services.logins import LoginRefused, check_login, consume_login, end_session, secret_key
+from bot.services.pushes import PushError, parse_when
+from bot.services.reports.aggregates import Aggregates, FreeTextRefused, UnknownQuestion
+from bot.services.reports.aggregates import Scope as AggScope
+from bot.services.reports.aggregates import export_rows as aggregate_rows
+from bot.services.review import FEEDBACK_MAX, AccessDenied, AnswerView, Gone, MemberInfo
 from bot.store.db import StoreError
 from bot.store.repo import Pseudonymiser, Repository
 from bot.web import charts, flowchart, preview
-from bot.web.aggregates import Aggregates, FreeTextRefused, UnknownQuestion
-from bot.web.aggregates import Scope as AggScope
-from bot.web.aggregates import export_rows as aggregate_rows
-from bot.web.auth import (
-    LOGIN_COOKIE,
-    SESSION_COOKIE,
-    LoginRefused,
-    Signer,
-    Viewer,
-    check_login,
-    consume_login,
-    end_session,
-    load_viewer,
-    secret_key,
-    session_payload,
-)
-from bot.web.exports import to_csv, to_xlsx
+from bot.web.auth import LOGIN_COOKIE, SESSION_COOKIE, Signer, Viewer, load_viewer, session_payload
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import select
 from telegram.ext import ExtBot
 
-from bot.pushes import UNCONFIRMED, Pushes
+from bot.services.pushes import UNCONFIRMED, Pushes
 from bot.store.models import Delivery, Person
 from bot.telegram.dispatch import Dispatcher
 from bot.telegram.limiter import ChatRateLimiter
@@ -104,7 +104,7 @@ async def test_a_sender_killed_mid_push_sends_nothing_twice_and_forgets_nobody(t
     }
 
     tg.clock.advance(LEASE)
-    caplog.set_level(logging.WARNING, logger="bot.pushes")
+    caplog.set_level(logging.WARNING, logger="bot.services.pushes")
     second = dispatcher(tg.application, tg.app)  # a new worker
     assert await second.tick() == len(pros) - len(arrived)  # only what never left
     assert await second.tick() == 0

@@ -13,9 +13,10 @@ from starlette.applications import Starlette
 
 from bot.bootstrap import App
 from bot.clock import FakeClock
+from bot.services.logins import NoDashboardRole, create_login_link
 from bot.store.db import StoreError
 from bot.store.models import LoginToken
-from bot.web.auth import SESSION_COOKIE, NoDashboardRole, create_login_link
+from bot.web.auth import SESSION_COOKIE
 from tests.web.conftest import Login, World, client_for, csrf_of, link_for
 
 

@@ -9,7 +9,7 @@ exports and chart data cannot differ:
    is registered in a `disclosure.Ledger` with the people it counts and how it
    relates to the other figures (a funnel's steps are nested, the options of a
    question add up to the people who answered, an organisation is the sum of
-   its groups), and the ledger decides what is shown; see bot/web/disclosure.py
+   its groups), and the ledger decides what is shown; see bot/services/reports/disclosure.py
    for the rule. A suppressed Cell does not hold its number at all, so no
    template or export can show it by mistake.
 2. **No free text.** The queries select structured answers only (choices,
@@ -39,10 +39,9 @@ from bot.clock import AMSTERDAM
 from bot.dialogues.compile import CompiledDialogue
 from bot.dialogues.model import Kind, Part, State
 from bot.engine import Context, Engine
-from bot.review import AccessDenied
-from bot.store.db import Database
-from bot.store.models import AnswerRow, Group, Membership, Organisation, Run
-from bot.web.disclosure import (
+from bot.services import access
+from bot.services.access import PROFESSIONAL, AccessDenied
+from bot.services.reports.disclosure import (
     HIDDEN,
     MIN_CELL,
     NOT_APPLICABLE,
@@ -55,6 +54,8 @@ from bot.web.disclosure import (
     partition,
     percent,
 )
+from bot.store.db import Database
+from bot.store.models import AnswerRow, Membership, Run
 
 __all__ = [
     "HIDDEN",
@@ -78,8 +79,6 @@ __all__ = [
     "percent",
 ]
 
-COORDINATOR = "coordinator"
-PROFESSIONAL = "professional"
 #: Answer kinds that may be counted; free text ("text") is not among them.
 STRUCTURED = ("choice", "multi", "yesno", "scale")
 CONFIDENCE = ("zeker_voor", "zeker_na")
@@ -398,23 +397,10 @@ class Aggregates:
         or when `group_id` is not one of the viewer's coordinated groups."""
 
         def work(session: Session) -> Scope:
-            org = session.get(Organisation, organisation_id)
-            rows = session.execute(
-                select(Group.id, Group.name)
-                .join(Membership, Membership.group_id == Group.id)
-                .where(
-                    Group.organisation_id == organisation_id,
-                    Membership.person_id == viewer_id,
-                    Membership.role == COORDINATOR,
-                )
-                .order_by(Group.name, Group.id)
-            )
-            groups = tuple((gid, name) for gid, name in rows.all())
-            if org is None or not groups:
-                raise AccessDenied(f"person {viewer_id} coordinates nothing in {organisation_id}")
+            name, groups = access.coordinated_groups(session, viewer_id, organisation_id)
             if group_id is not None and group_id not in {gid for gid, _ in groups}:
                 raise AccessDenied(f"person {viewer_id} does not coordinate group {group_id}")
-            return Scope(org.id, org.name, groups, group_id)
+            return Scope(organisation_id, name, groups, group_id)
 
         return await self.db.read(work)
 

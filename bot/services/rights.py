@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from bot.audit import record_in
+from bot.services.audit import record_in
 from bot.store.db import Database
 from bot.store.models import (
     AnswerRow,

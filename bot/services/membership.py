@@ -13,9 +13,9 @@ from typing import Literal
 
 from sqlalchemy.orm import Session
 
-from bot.audit import ROLE_ADDED, record_in
 from bot.clock import Clock, SystemClock
-from bot.coach import Who, who_of
+from bot.services.audit import ROLE_ADDED, record_in
+from bot.services.coaching import Who, who_of
 from bot.store import direct
 from bot.store.db import Database
 from bot.store.direct import Direct

@@ -52,15 +52,15 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from bot.clock import AMSTERDAM, Clock
-from bot.store.crypto import PLAIN, TextCipher
+from bot.privacy.cipher import PLAIN, TextCipher
+from bot.services import access
+from bot.services.access import PROFESSIONAL
 from bot.store.db import Database
 from bot.store.models import Delivery, Group, Membership, Person, Push, Run
 
 log = logging.getLogger(__name__)
 
 TZ = AMSTERDAM
-PROFESSIONAL = "professional"
-TRAINER = "trainer"
 
 #: Sends tried for one message before the delivery is given up as 'failed'.
 MAX_ATTEMPTS = 5
@@ -678,7 +678,7 @@ class Pushes:
             )
             delivery = found.scalar_one_or_none()
             if delivery is None:
-                if push.status == "scheduled" and _is_member(
+                if push.status == "scheduled" and access.is_member(
                     session, person_id, push.group_id, PROFESSIONAL
                 ):
                     return "pending"
@@ -964,18 +964,12 @@ def _settle(session: Session, now: datetime, push_id: int | None = None) -> None
     session.execute(statement)
 
 
-def _is_member(session: Session, person_id: int, group_id: int, role: str) -> bool:
-    query = select(Membership.id).where(
-        Membership.person_id == person_id,
-        Membership.group_id == group_id,
-        Membership.role == role,
-    )
-    return session.execute(query).first() is not None
-
-
 def _require_trainer(session: Session, person_id: int, group_id: int) -> None:
-    if not _is_member(session, person_id, group_id, TRAINER):
-        raise PushError("not_trainer", f"person {person_id} in group {group_id}")
+    """The one trainer rule (bot/services/access.py), told in the pushes' own terms."""
+    try:
+        access.require_trainer(session, person_id, group_id)
+    except (access.AccessDenied, access.Gone) as refused:
+        raise PushError("not_trainer", f"person {person_id} in group {group_id}") from refused
 
 
 def _has_reachable_professional(session: Session, group_id: int) -> bool:

@@ -7,10 +7,10 @@ from typing import Any
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
-from bot.rights import Rights, to_json
+from bot.services.rights import Rights, to_json
 from bot.telegram.callbacks import in_range
 from bot.telegram.channel import TelegramChannel, edit_markup, quietly
-from bot.telegram.render import esc
+from bot.telegram.outgoing import esc
 
 PATTERN = r"^(vg|lv):"
 

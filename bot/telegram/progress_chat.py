@@ -1,7 +1,7 @@
 """`/voortgang`: a person's own trend over their check-ins, as a chart in the chat.
 
 Reading the check-ins, drawing the chart and writing its summary belong to
-`bot/progress.py`; this module only answers the command: the chart as a photo
+`bot/services/progress.py`; this module only answers the command: the chart as a photo
 with the summary as its caption (the caption doubles as the text alternative),
 or, before the first check-in, a short invitation with a button that opens it.
 """
@@ -15,12 +15,12 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import Forbidden
 from telegram.ext import Application, CommandHandler, ContextTypes, filters
 
-from bot.coach import Who
-from bot.progress import CHECKIN, ProgressTexts, checkins_of, render_chart, summary
+from bot.services.coaching import Who
+from bot.services.progress import CHECKIN, ProgressTexts, checkins_of, render_chart, summary
 from bot.store.db import Database
 from bot.telegram import callbacks
 from bot.telegram.channel import TelegramChannel
-from bot.telegram.render import esc
+from bot.telegram.outgoing import esc
 
 COMMAND = "voortgang"
 FILENAME = "voortgang.png"

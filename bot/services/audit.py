@@ -22,8 +22,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from bot.clock import Clock, SystemClock
+from bot.services import access
 from bot.store.db import Database
-from bot.store.models import AuditEntry, Group, Membership, Organisation, Person
+from bot.store.models import AuditEntry, Group, Organisation, Person
 from bot.store.repo import ExportRow
 
 VIEW_ANSWERS = "view_answers"
@@ -31,7 +32,6 @@ EXPORT = "export"
 ROLE_ADDED = "role_added"
 MEMBER_REMOVED = "member_removed"
 REVEAL_NAMES = "reveal_names"
-COORDINATOR = "coordinator"
 DETAIL_MAX = 200
 ACTION_MAX = 40
 
@@ -148,20 +148,9 @@ class Audit:
         trainers included, gets AccessDenied: the log tells who looked at whom,
         which is itself personal data.
         """
-        from bot.review import AccessDenied  # bot.review records entries: import late
-
         if limit < 1:
             raise ValueError("limit must be at least 1")
-        coordinates = (
-            select(Membership.id)
-            .join(Group, Group.id == Membership.group_id)
-            .where(
-                Membership.person_id == viewer_id,
-                Membership.role == COORDINATOR,
-                Group.organisation_id == organisation_id,
-            )
-            .exists()
-        )
+        coordinates = access.coordinates(viewer_id, organisation_id)
         actor, subject = aliased(Person), aliased(Person)
         query = (
             select(AuditEntry, actor.first_name, subject.first_name, Group.name)
@@ -175,10 +164,7 @@ class Audit:
         )
 
         def work(session: Session) -> list[AuditView]:
-            if not session.execute(select(coordinates)).scalar():
-                raise AccessDenied(
-                    f"person {viewer_id} is not a coordinator of organisation {organisation_id}"
-                )
+            access.require_coordinator(session, viewer_id, organisation_id)
             rows = session.execute(query).all()
             return [
                 AuditView(

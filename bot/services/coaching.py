@@ -14,8 +14,8 @@ from typing import Literal
 from sqlalchemy.orm import Session
 
 from bot.engine import Context, Engine, Input, Outcome
+from bot.privacy.cipher import PLAIN, TextCipher
 from bot.store import direct
-from bot.store.crypto import PLAIN, TextCipher
 from bot.store.db import Database
 from bot.store.direct import Direct, PersonRow, RunRow
 from bot.store.models import Person, Run

@@ -22,28 +22,27 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
-    ColumnElement,
     Executable,
     Integer,
-    Select,
     and_,
     bindparam,
     delete,
     func,
-    literal,
     or_,
     select,
     update,
 )
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
+from sqlalchemy.orm import Session, aliased
 
-from bot.audit import MEMBER_REMOVED, VIEW_ANSWERS, record_in
 from bot.clock import Clock, SystemClock
 from bot.dialogues.compile import CompiledDialogue
 from bot.engine import Context, Engine
 from bot.engine.engine import UnknownDialogue
-from bot.store.crypto import PLAIN, TextCipher
+from bot.privacy.cipher import PLAIN, TextCipher
+from bot.services import access
+from bot.services.access import COORDINATOR, PROFESSIONAL, TRAINER, AccessDenied, Gone
+from bot.services.audit import MEMBER_REMOVED, VIEW_ANSWERS, record_in
 from bot.store.db import Database
 from bot.store.direct import Direct
 from bot.store.models import (
@@ -61,9 +60,6 @@ from bot.store.models import (
 )
 from bot.store.repo import Repository
 
-TRAINER = "trainer"
-COORDINATOR = "coordinator"
-PROFESSIONAL = "professional"
 # Roles a trainer may hand out: a coordinator invite stays with the operator (CLI).
 TRAINER_GRANTS = (PROFESSIONAL, TRAINER)
 # Kinds whose answers are options, so a group distribution can be shown without text.
@@ -73,14 +69,6 @@ CHOICE_KINDS = ("choice", "multi", "yesno")
 MIN_GROUP = 5
 FEEDBACK_MAX = 2000
 _ROLE_ORDER = {TRAINER: 0, COORDINATOR: 1, PROFESSIONAL: 2}
-
-
-class AccessDenied(Exception):
-    """The viewer may not see or do this."""
-
-
-class Gone(Exception):
-    """The thing (answer, member, group, push) does not exist (anymore)."""
 
 
 @dataclass(frozen=True)
@@ -223,7 +211,7 @@ class Review:
         )
 
         def work(session: Session) -> list[MemberInfo]:
-            _require_trainer(session, viewer_id, group_id)
+            access.require_trainer(session, viewer_id, group_id)
             rows = session.execute(query).all()
             found = [
                 MemberInfo(p.id, p.first_name or "", m.role, p.active, m.created_at)
@@ -248,7 +236,7 @@ class Review:
         """
 
         def work(session: Session) -> None:
-            _require_trainer(session, viewer_id, group_id, lock=True)
+            access.require_trainer(session, viewer_id, group_id, lock=True)
             if person_id == viewer_id:
                 raise AccessDenied("a trainer cannot remove themselves")
             member = Repository(session).membership(person_id, group_id)
@@ -260,7 +248,7 @@ class Review:
                 delete(Membership).where(
                     Membership.id == member.id,
                     # Belt and braces: the delete itself only fires for a trainer.
-                    Membership.group_id.in_(_trained_groups(viewer_id)),
+                    Membership.group_id.in_(access.trained_groups(viewer_id)),
                 )
             )
             session.execute(
@@ -307,7 +295,7 @@ class Review:
             raise ValueError("max_uses must be at least 1")
 
         def work(session: Session) -> str:
-            _require_trainer(session, viewer_id, group_id)
+            access.require_trainer(session, viewer_id, group_id)
             if role not in TRAINER_GRANTS:
                 raise AccessDenied("a trainer cannot create coordinator invites")
             invite = Repository(session).create_invite(
@@ -321,7 +309,7 @@ class Review:
         """Whether the person trains any group (to offer the trainer commands at all)."""
 
         def work(session: Session) -> bool:
-            found = session.execute(select(_trained_groups(person_id).exists()))
+            found = session.execute(select(access.trained_groups(person_id).exists()))
             return bool(found.scalar())
 
         return await self.db.read(work)
@@ -341,9 +329,9 @@ class Review:
 
         def work(session: Session) -> list[RunView]:
             if viewer_id != person_id:
-                if not _trains_person(session, viewer_id, person_id):
+                if not access.trains_person(session, viewer_id, person_id):
                     raise AccessDenied(f"person {viewer_id} may not review person {person_id}")
-                for group_id in _shared_groups(session, viewer_id, person_id):
+                for group_id in access.shared_groups(session, viewer_id, person_id):
                     record_in(
                         session,
                         self.clock.now(),
@@ -354,7 +342,7 @@ class Review:
                         detail=dialogue_id,
                     )
             query = select(Run).where(
-                Run.person_id == person_id, _reviewable(viewer_id, Run.person_id)
+                Run.person_id == person_id, access.reviewable(viewer_id, Run.person_id)
             )
             if dialogue_id is not None:
                 query = query.where(Run.dialogue_id == dialogue_id)
@@ -391,7 +379,7 @@ class Review:
             push = session.get(Push, push_id)
             if push is None:
                 raise Gone(f"push {push_id}")
-            _require_trainer(session, viewer_id, push.group_id)
+            access.require_trainer(session, viewer_id, push.group_id)
             record_in(
                 session,
                 self.clock.now(),
@@ -402,14 +390,14 @@ class Review:
             )
             members = select(Membership.person_id).where(
                 Membership.group_id == push.group_id,
-                Membership.group_id.in_(_trained_groups(viewer_id)),
+                Membership.group_id.in_(access.trained_groups(viewer_id)),
             )
             people = session.execute(members.order_by(Membership.person_id)).scalars()
             result: dict[int, list[AnswerView]] = {pid: [] for pid in people}
             runs = select(Run.id, Run.person_id).where(
                 Run.push_id == push_id,
                 Run.person_id.in_(members),
-                _reviewable(viewer_id, Run.person_id),
+                access.reviewable(viewer_id, Run.person_id),
             )
             rows = session.execute(runs.order_by(Run.id)).all()
             owners = {row.id: row.person_id for row in rows}
@@ -438,7 +426,7 @@ class Review:
             answer = session.execute(lookup).scalar_one_or_none()
             if answer is None:
                 raise Gone(f"answer {answer_id}")
-            if not _trains_person(session, viewer_id, answer.person_id):
+            if not access.trains_person(session, viewer_id, answer.person_id):
                 raise AccessDenied(f"person {viewer_id} may not give feedback on {answer_id}")
             author = session.get(Person, answer.person_id)
             if author is None:  # cannot happen: answers cascade with their person
@@ -494,7 +482,7 @@ class Review:
         """Take feedback for sending: mark it delivered *before* the message leaves.
 
         False when another sender took it (two workers, or the chat and the
-        dispatcher) or it is gone. At most once, as for pushes (bot/pushes.py): a
+        dispatcher) or it is gone. At most once, as for pushes (bot/services/pushes.py): a
         crash between this mark and the request loses the message rather than
         sending it twice; a send that fails while we still run releases it.
         """
@@ -599,7 +587,7 @@ class Review:
             return {}
         query = (
             select(AnswerRow)
-            .where(AnswerRow.run_id.in_(run_ids), _reviewable(viewer_id, AnswerRow.person_id))
+            .where(AnswerRow.run_id.in_(run_ids), access.reviewable(viewer_id, AnswerRow.person_id))
             .order_by(AnswerRow.run_id, AnswerRow.created_at, AnswerRow.id)
         )
         rows = session.execute(query).scalars().all()
@@ -667,70 +655,6 @@ class Review:
                 if oid in labels:
                     counts[labels[oid]] += 1
         return counts
-
-
-# -- access rules: the only place they are written down ------------------------------
-
-
-def _trained_groups(viewer_id: int) -> Select[int]:
-    """Ids of the groups the viewer is a trainer of: the root of every access rule.
-
-    It reads its own alias of Membership, so it never correlates with a query on
-    Membership it is nested in (that would silently test the outer row instead).
-    """
-    own = aliased(Membership)
-    return select(own.group_id).where(own.person_id == viewer_id, own.role == TRAINER)
-
-
-def _trains(viewer_id: int, person: InstrumentedAttribute[int] | int) -> ColumnElement[bool]:
-    """True when `person` is a member (any role) of a group the viewer trains."""
-    other = aliased(Membership)
-    return (
-        select(other.id)
-        .where(other.person_id == person, other.group_id.in_(_trained_groups(viewer_id)))
-        .exists()
-    )
-
-
-def _reviewable(viewer_id: int, person: InstrumentedAttribute[int]) -> ColumnElement[bool]:
-    """True for rows about a person whose answers the viewer may read: themselves,
-    or a member of a group the viewer trains."""
-    return or_(person == viewer_id, _trains(viewer_id, person))
-
-
-def _trains_person(session: Session, viewer_id: int, person_id: int) -> bool:
-    found = session.execute(select(_trains(viewer_id, person_id)))
-    return bool(found.scalar())
-
-
-def _require_trainer(session: Session, viewer_id: int, group_id: int, lock: bool = False) -> None:
-    """Gone for a group that does not exist, AccessDenied unless the viewer trains it.
-
-    With `lock`, PostgreSQL holds the viewer's membership until commit, so two
-    trainers removing each other at the same moment cannot both succeed: one
-    waits, the deadlock is retried, and the retry finds its own access gone.
-    (SQLite's BEGIN IMMEDIATE already runs writes one at a time.)
-    """
-    if session.get(Group, group_id) is None:
-        raise Gone(f"group {group_id}")
-    if lock and Repository(session).postgres:
-        session.execute(
-            select(Membership.id)
-            .where(Membership.person_id == viewer_id, Membership.group_id == group_id)
-            .with_for_update()
-        )
-    trained = session.execute(select(literal(group_id).in_(_trained_groups(viewer_id))))
-    if not trained.scalar():
-        raise AccessDenied(f"person {viewer_id} is not a trainer of group {group_id}")
-
-
-def _shared_groups(session: Session, viewer_id: int, person_id: int) -> list[int]:
-    """Groups the viewer trains that the person is a member of: the groups whose
-    answers a trainer's look at this person is counted against in the audit log."""
-    query = select(Membership.group_id).where(
-        Membership.person_id == person_id, Membership.group_id.in_(_trained_groups(viewer_id))
-    )
-    return list(session.execute(query.order_by(Membership.group_id)).scalars())
 
 
 def _feedback_of(
