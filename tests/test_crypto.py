@@ -298,7 +298,7 @@ async def test_a_push_note_is_sealed_shown_plain_and_rotated(sealed):
     """A trainer's note may name a case: sealed at rest like answers, plain where shown."""
     note = "Denk aan de casus uit de brommerwerkplaats"
     tess, _sam = await people(sealed)
-    (group,) = await sealed.review.groups(tess)
+    (group,) = await sealed.groups.groups(tess)
     summary = await sealed.pushes.create(
         tess, group.id, "drijfveren", None, note=note, override_quiet=True
     )

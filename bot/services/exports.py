@@ -21,7 +21,7 @@ from bot.clock import Clock
 from bot.privacy.cipher import TextCipher
 from bot.services.audit import record_export_in
 from bot.store.db import Database
-from bot.store.repo import ExportRow, Repository
+from bot.store.repo import ExportRow, Pseudonymiser, Repository
 
 #: The header of an operator's answer export, one column per ExportRow field.
 ANSWER_COLUMNS = [f.name for f in fields(ExportRow)]
@@ -79,3 +79,13 @@ def _cell(value: object) -> object:
         if value[:1] in ("=", "+", "-", "@", "\t", "\r"):
             return "'" + value
     return value
+
+
+async def pseudonymiser(db: Database) -> Pseudonymiser:
+    """Keyed pseudonyms for people (stable in this database, meaningless outside it);
+    the first call stores the key."""
+
+    def work(session: Session) -> Pseudonymiser:
+        return Repository(session).pseudonymiser()
+
+    return await db.write(work)

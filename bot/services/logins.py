@@ -224,3 +224,34 @@ async def session_holder(db: Database, person_id: int, login_id: int) -> Holder 
         return Holder(person.first_name or "", person.locale or "nl", places_of(session, person_id))
 
     return await db.read(work)
+
+
+class Logins:
+    """The logins service as the adapters see it: bound to the database, settings and clock."""
+
+    def __init__(self, db: Database, settings: Settings, clock: Clock) -> None:
+        self.db = db
+        self.settings = settings
+        self.clock = clock
+
+    async def secret_key(self) -> bytes:
+        return await secret_key(self.settings, self.db)
+
+    async def dashboard_person(self, channel: str, external_id: str) -> Person | None:
+        return await dashboard_person(self.db, channel, external_id)
+
+    async def link_for(self, person_id: int) -> tuple[str, datetime]:
+        """A single-use dashboard URL and its expiry; NoDashboardRole for a professional."""
+        return await create_login_link(self.db, self.settings, self.clock, person_id)
+
+    async def check(self, token: str) -> None:
+        await check_login(self.db, self.clock, token)
+
+    async def consume(self, token: str) -> tuple[int, int]:
+        return await consume_login(self.db, self.clock, token)
+
+    async def end(self, login_id: int) -> None:
+        await end_session(self.db, login_id)
+
+    async def holder(self, person_id: int, login_id: int) -> Holder | None:
+        return await session_holder(self.db, person_id, login_id)

@@ -116,6 +116,16 @@ async def checkins_of(db: Database, person_id: int) -> list[CheckIn]:
     return await db.read(work)
 
 
+class Progress:
+    """A person's own progress (their check-ins), bound to the database."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def checkins_of(self, person_id: int) -> list[CheckIn]:
+        return await checkins_of(self.db, person_id)
+
+
 def trend(checkins: Sequence[CheckIn]) -> list[ElementTrend]:
     """Per craft element (in the training's order): the first and latest score given."""
     result = []

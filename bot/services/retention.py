@@ -114,3 +114,18 @@ def _runs_batch(session: Session, before: datetime, batch: int) -> int:
     if ids:
         session.execute(delete(Run).where(Run.id.in_(ids)))
     return len(ids)
+
+
+class Retention:
+    """The retention period, bound to the database and clock (the dispatcher's daily upkeep)."""
+
+    def __init__(self, db: Database, clock: Clock, months: int) -> None:
+        self.db = db
+        self.clock = clock
+        self.months = months
+
+    async def purge(self) -> int:
+        return await purge(self.db, self.clock, self.months)
+
+    async def purge_all(self) -> Purged:
+        return await purge_all(self.db, self.clock, self.months)

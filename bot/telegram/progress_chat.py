@@ -16,8 +16,7 @@ from telegram.error import Forbidden
 from telegram.ext import Application, CommandHandler, ContextTypes, filters
 
 from bot.services.coaching import Who
-from bot.services.progress import CHECKIN, ProgressTexts, checkins_of, render_chart, summary
-from bot.store.db import Database
+from bot.services.progress import CHECKIN, Progress, ProgressTexts, render_chart, summary
 from bot.telegram import callbacks
 from bot.telegram.channel import TelegramChannel
 from bot.telegram.outgoing import esc
@@ -29,9 +28,9 @@ FILENAME = "voortgang.png"
 class ProgressChannel:
     """The /voortgang command, next to the exercise handlers of TelegramChannel."""
 
-    def __init__(self, channel: TelegramChannel, db: Database) -> None:
+    def __init__(self, channel: TelegramChannel, progress: Progress) -> None:
         self.channel = channel
-        self.db = db
+        self.progress = progress
 
     def register(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         """Add the handler; call before TelegramChannel.register, whose catch-all for
@@ -61,7 +60,7 @@ class ProgressChannel:
         if chat is None:
             return
         texts = ProgressTexts(self.channel.catalog, who.locale)
-        checkins = await checkins_of(self.db, who.id)
+        checkins = await self.progress.checkins_of(who.id)
         if not checkins:
             await self.channel.send_html(
                 update, esc(texts.get("empty")), self.open_checkin(texts, "button_first")

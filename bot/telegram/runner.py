@@ -17,13 +17,12 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlparse
 
-from bot.bootstrap import App, build, load_catalog
-from bot.dialogues.catalog import Catalog
+from bot.services.app import App
 from bot.settings import Settings
-from bot.store.db import StoreError
-from bot.store.migrate import upgrade
 
 log = logging.getLogger(__name__)
+#: Builds the services once the bot's event loop runs (`bootstrap.build`, bound to settings).
+BuildApp = Callable[[], Awaitable[App]]
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 
@@ -65,27 +64,21 @@ def attach(application: Any, app: App) -> Any:
     Trainer handlers go first: their buttons and typed tasks match before the
     exercise handlers.
     """
-    from bot.services.rights import Rights
     from bot.telegram.channel import TelegramChannel
     from bot.telegram.progress_chat import ProgressChannel
     from bot.telegram.rights_chat import RightsChannel
     from bot.telegram.trainer import TrainerChannel
 
     channel = TelegramChannel(app.coach, app.members, app.catalog, app.settings.locale)
-    TrainerChannel(
-        channel, app.review, app.pushes, app.drafts, app.clock, app.settings, app.db
-    ).register(application)
-    ProgressChannel(channel, app.db).register(application)
-    RightsChannel(channel, Rights(app.db, app.cipher.open), app.settings.retention_months).register(
-        application
-    )
+    TrainerChannel(channel, app).register(application)
+    ProgressChannel(channel, app.progress).register(application)
+    RightsChannel(channel, app.rights, app.settings.retention_months).register(application)
     channel.register(application)
     return channel
 
 
 def dispatcher(application: Any, app: App) -> Any:
     """The push sender for this application's bot."""
-    from bot.services.retention import purge
     from bot.telegram.dispatch import Dispatcher
 
     return Dispatcher(
@@ -93,23 +86,22 @@ def dispatcher(application: Any, app: App) -> Any:
         app.pushes,
         app.catalog,
         review=app.review,
-        upkeep=lambda: purge(app.db, app.clock, app.settings.retention_months),
+        upkeep=app.retention.purge,
         clock=app.clock,
     )
 
 
-def run_bot(settings: Settings) -> int:
-    """`straatwijs run`: refuse invalid dialogues, migrate, then poll or serve the webhook."""
-    catalog = load_catalog(settings)
-    upgrade(settings.database_url)
+def run_bot(settings: Settings, build_app: BuildApp) -> int:
+    """`straatwijs run` after the dialogues were checked and the database migrated:
+    poll, or serve the webhook when STRAATWIJS_WEBHOOK_URL is set."""
     if settings.webhook_url:
-        asyncio.run(serve_webhook(settings, catalog))
+        asyncio.run(serve_webhook(settings, build_app))
     else:
-        run_polling(settings, catalog)
+        run_polling(settings, build_app)
     return 0
 
 
-def run_polling(settings: Settings, catalog: Catalog) -> None:
+def run_polling(settings: Settings, build_app: BuildApp) -> None:
     """Long polling until SIGINT/SIGTERM; pending updates sent while down are handled."""
     from telegram import Update
 
@@ -117,7 +109,7 @@ def run_polling(settings: Settings, catalog: Catalog) -> None:
     holder: dict[str, Any] = {}
 
     async def post_init(application: Any) -> None:
-        app = await build(settings, migrate=False, catalog=catalog)
+        app = await build_app()
         holder["app"] = app
         channel = attach(application, app)
         await channel.publish_commands(application)
@@ -148,11 +140,11 @@ def webhook_secret(settings: Settings) -> str:
 
 
 def webhook_app(
-    application: Any, secret: str, path: str, ping: Callable[[], Awaitable[None]] | None = None
+    application: Any, secret: str, path: str, healthy: Callable[[], Awaitable[bool]] | None = None
 ) -> Any:
     """The ASGI app Telegram posts to: checks the secret, handles, then answers.
 
-    `/healthz` answers 503 when `ping` (the database check) fails, so a load
+    `/healthz` answers 503 when `healthy` (the database check) says no, so a load
     balancer stops sending updates to a worker that could not store them.
     """
     from starlette.applications import Starlette
@@ -178,12 +170,8 @@ def webhook_app(
         return PlainTextResponse("ok" if handled else "retry", status_code=200 if handled else 500)
 
     async def health(request: Request) -> JSONResponse:
-        if ping is not None:
-            try:
-                await ping()
-            except StoreError as exc:
-                log.warning("health check: %s", exc)
-                return JSONResponse({"status": "unavailable"}, status_code=503)
+        if healthy is not None and not await healthy():
+            return JSONResponse({"status": "unavailable"}, status_code=503)
         return JSONResponse({"status": "ok"})
 
     return Starlette(
@@ -210,14 +198,14 @@ async def _serve_until_signal(server: Any) -> None:
             loop.remove_signal_handler(sig)
 
 
-async def serve_webhook(settings: Settings, catalog: Catalog) -> None:
+async def serve_webhook(settings: Settings, build_app: BuildApp) -> None:
     """Register the webhook and serve it with uvicorn until SIGINT/SIGTERM."""
     import uvicorn
     from telegram import Update
 
     assert settings.webhook_url is not None
     application = make_application(settings)
-    app = await build(settings, migrate=False, catalog=catalog)
+    app = await build_app()
     try:
         channel = attach(application, app)
         secret = webhook_secret(settings)
@@ -234,7 +222,7 @@ async def serve_webhook(settings: Settings, catalog: Catalog) -> None:
             pusher = dispatcher(application, app)
             sender = asyncio.create_task(pusher.run())
             config = uvicorn.Config(
-                webhook_app(application, secret, path, app.db.ping),
+                webhook_app(application, secret, path, app.healthy),
                 host=settings.webhook_listen,
                 port=settings.webhook_port,
                 log_level="warning",

@@ -22,14 +22,13 @@ from telegram.ext import (
     filters,
 )
 
-from bot.clock import AMSTERDAM, Clock
+from bot.clock import AMSTERDAM
+from bot.services.access import AccessDenied, Gone
+from bot.services.app import App
 from bot.services.coaching import Who
-from bot.services.drafts import Drafts
+from bot.services.logins import NoDashboardRole
 from bot.services.membership import Visit
-from bot.services.pushes import PushError, Pushes, PushSummary, parse_when
-from bot.services.review import AccessDenied, Gone, Review
-from bot.settings import Settings
-from bot.store.db import Database
+from bot.services.pushes import PushError, PushSummary, parse_when
 from bot.telegram.callbacks import in_range
 from bot.telegram.channel import TelegramChannel, clean, edit_markup, quietly
 from bot.telegram.outgoing import esc, split
@@ -43,23 +42,14 @@ MAX_FEEDBACK = 2000
 class TrainerChannel:
     """Trainer and push handlers, next to the exercise handlers of TelegramChannel."""
 
-    def __init__(
-        self,
-        channel: TelegramChannel,
-        review: Review,
-        pushes: Pushes,
-        drafts: Drafts,
-        clock: Clock,
-        settings: Settings,
-        db: Database,
-    ) -> None:
-        self.settings = settings
-        self.db = db
+    def __init__(self, channel: TelegramChannel, app: App) -> None:
         self.channel = channel
-        self.review = review
-        self.pushes = pushes
-        self.drafts = drafts
-        self.clock = clock
+        self.review = app.review
+        self.groups = app.groups
+        self.pushes = app.pushes
+        self.drafts = app.drafts
+        self.logins = app.logins
+        self.clock = app.clock
         channel.on_finished = self.show_group_choices
         channel.on_draft_text = self.on_draft_text
 
@@ -116,7 +106,7 @@ class TrainerChannel:
                 update, self.channel.guess_locale(update.effective_user), "bot.not_joined"
             )
             return None
-        if not await self.review.is_trainer(who.id):
+        if not await self.groups.is_trainer(who.id):
             await self.channel.say(update, who.locale, "trainer.only_trainers")
             return None
         return who
@@ -131,7 +121,7 @@ class TrainerChannel:
     async def groups_view(
         self, update: Update, who: Who, query: CallbackQuery | None = None
     ) -> None:
-        groups = [g for g in await self.review.groups(who.id) if g.role == "trainer"]
+        groups = [g for g in await self.groups.groups(who.id) if g.role == "trainer"]
         rows = [
             [InlineKeyboardButton(f"{g.name} · {g.organisation}", callback_data=f"g:{g.id}")]
             for g in groups
@@ -140,7 +130,6 @@ class TrainerChannel:
 
     async def on_dashboard(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A single-use dashboard login link, for trainers and coordinators only."""
-        from bot.services.logins import NoDashboardRole, create_login_link
 
         who = await self.channel.identify(update)
         if who is None:
@@ -149,7 +138,7 @@ class TrainerChannel:
             )
             return
         try:
-            url, expires = await create_login_link(self.db, self.settings, self.clock, who.id)
+            url, expires = await self.logins.link_for(who.id)
         except NoDashboardRole:
             await self.channel.say(update, who.locale, "trainer.dashboard_only")
             return
@@ -223,7 +212,7 @@ class TrainerChannel:
                 if head in ("s", "rq"):
                     await self.professional_press(update, query, visit, head, args)
                     return
-                if not await self.review.is_trainer(who.id):
+                if not await self.groups.is_trainer(who.id):
                     await quietly(query.answer(self.text(who, "trainer.only_trainers")))
                     return
                 await quietly(query.answer())
@@ -307,7 +296,7 @@ class TrainerChannel:
     async def group_view(
         self, update: Update, who: Who, group_id: int, query: CallbackQuery | None
     ) -> None:
-        group = next((g for g in await self.review.groups(who.id) if g.id == group_id), None)
+        group = next((g for g in await self.groups.groups(who.id) if g.id == group_id), None)
         if group is None or group.role != "trainer":
             raise AccessDenied
         rows = [
@@ -329,7 +318,7 @@ class TrainerChannel:
     async def members_view(
         self, update: Update, who: Who, group_id: int, query: CallbackQuery | None
     ) -> None:
-        members = await self.review.members(who.id, group_id)
+        members = await self.groups.members(who.id, group_id)
         name = await self.group_name(who, group_id)
         lines = [self.text(who, "trainer.members_title", group=name)]
         rows = []
@@ -356,7 +345,7 @@ class TrainerChannel:
     async def remove_ask(
         self, update: Update, who: Who, group_id: int, person_id: int, query: CallbackQuery | None
     ) -> None:
-        members = {m.person_id: m for m in await self.review.members(who.id, group_id)}
+        members = {m.person_id: m for m in await self.groups.members(who.id, group_id)}
         if person_id not in members:
             raise Gone
         text = self.text(
@@ -377,10 +366,10 @@ class TrainerChannel:
         if person_id == who.id:
             await self.channel.say(update, who.locale, "trainer.cannot_remove_self")
             return
-        members = {m.person_id: m for m in await self.review.members(who.id, group_id)}
+        members = {m.person_id: m for m in await self.groups.members(who.id, group_id)}
         name = members[person_id].first_name if person_id in members else "?"
         group = await self.group_name(who, group_id)
-        await self.review.remove_member(who.id, group_id, person_id)
+        await self.groups.remove_member(who.id, group_id, person_id)
         await self.channel.say(update, who.locale, "trainer.removed", name=name, group=group)
         await self.members_view(update, who, group_id, None)
 
@@ -388,7 +377,7 @@ class TrainerChannel:
         self, update: Update, who: Who, head: str, args: list[str], query: CallbackQuery | None
     ) -> None:
         group_id = int(args[0])
-        await self.review.members(who.id, group_id)  # AccessDenied for a group that is not theirs
+        await self.groups.members(who.id, group_id)  # AccessDenied for a group that is not theirs
         back = [self.button(who, "trainer.btn_back", f"g:{group_id}")]
         if head == "gi":
             rows = [
@@ -423,7 +412,7 @@ class TrainerChannel:
             if not (1 <= days <= 90 and 0 <= uses <= 1000):
                 raise ValueError("out of range")
             expires = self.clock.now() + timedelta(days=days)
-            code = await self.review.invite(who.id, group_id, role, expires, uses or None)
+            code = await self.groups.invite(who.id, group_id, role, expires, uses or None)
             usage = (
                 self.text(who, "trainer.uses_limited", uses=uses)
                 if uses
@@ -441,7 +430,7 @@ class TrainerChannel:
             await self.show(update, f"{esc(text)}\n{esc(link)}", None, query)
 
     async def group_name(self, who: Who, group_id: int) -> str:
-        group = next((g for g in await self.review.groups(who.id) if g.id == group_id), None)
+        group = next((g for g in await self.groups.groups(who.id) if g.id == group_id), None)
         if group is None:
             raise AccessDenied
         return group.name
@@ -731,10 +720,10 @@ class TrainerChannel:
         )
 
     async def _member_name(self, who: Who, person_id: int) -> str:
-        for group in await self.review.groups(who.id):
+        for group in await self.groups.groups(who.id):
             if group.role != "trainer":
                 continue
-            for member in await self.review.members(who.id, group.id):
+            for member in await self.groups.members(who.id, group.id):
                 if member.person_id == person_id:
                     return member.first_name
         raise AccessDenied

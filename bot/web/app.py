@@ -35,22 +35,21 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bot.bootstrap import App
 from bot.clock import AMSTERDAM
 from bot.dialogues.content import fill
 from bot.dialogues.diagram import graph, mermaid
 from bot.dialogues.model import Part
 from bot.engine.engine import UnknownDialogue
+from bot.services.app import App
 from bot.services.audit import EXPORT, REVEAL_NAMES, Audit
-from bot.services.exports import to_csv, to_xlsx
-from bot.services.logins import LoginRefused, check_login, consume_login, end_session, secret_key
+from bot.services.exports import Pseudonymiser, pseudonymiser, to_csv, to_xlsx
+from bot.services.groups import MemberInfo
+from bot.services.logins import LoginRefused
 from bot.services.pushes import PushError, parse_when
 from bot.services.reports.aggregates import Aggregates, FreeTextRefused, UnknownQuestion
 from bot.services.reports.aggregates import Scope as AggScope
 from bot.services.reports.aggregates import export_rows as aggregate_rows
-from bot.services.review import FEEDBACK_MAX, AccessDenied, AnswerView, Gone, MemberInfo
-from bot.store.db import StoreError
-from bot.store.repo import Pseudonymiser, Repository
+from bot.services.review import FEEDBACK_MAX, AccessDenied, AnswerView, Gone
 from bot.web import charts, flowchart, preview
 from bot.web.auth import LOGIN_COOKIE, SESSION_COOKIE, Signer, Viewer, load_viewer, session_payload
 
@@ -129,17 +128,12 @@ class Web:
 
 async def create_web(app: App) -> Starlette:
     """The Starlette app over a built App (bootstrap.build already validated dialogues)."""
-    key = await secret_key(app.settings, app.db)
-
-    def salt(session: Any) -> Pseudonymiser:
-        return Repository(session).pseudonymiser()
-
     web = Web(
         app,
-        Signer(key),
-        await app.db.write(salt),
-        Aggregates(app.db, app.engine),
-        Audit(app.db, app.clock),
+        Signer(await app.logins.secret_key()),
+        await pseudonymiser(app.db),
+        app.reports,
+        app.audit,
         _templates(),
         app.settings.web_base_url.startswith("https://"),
     )
@@ -253,7 +247,7 @@ def _web(request: Request) -> Web:
 async def _viewer(request: Request, required: bool = True) -> Viewer | None:
     web = _web(request)
     viewer = await load_viewer(
-        web.app.db, web.signer, request.cookies.get(SESSION_COOKIE), web.app.clock.now()
+        web.app.logins, web.signer, request.cookies.get(SESSION_COOKIE), web.app.clock.now()
     )
     if viewer is None and required:
         raise Refusal(401, "web.error.login_needed")
@@ -383,9 +377,7 @@ def _set_session(web: Web, response: Response, payload: dict[str, Any]) -> None:
 
 async def healthz(request: Request) -> Response:
     """200 when the database answers, 503 when it does not (for load balancers)."""
-    try:
-        await _web(request).app.db.ping()
-    except StoreError:
+    if not await _web(request).app.healthy():
         return JSONResponse({"status": "unavailable"}, status_code=503)
     return JSONResponse({"status": "ok"})
 
@@ -407,7 +399,7 @@ async def login_page(request: Request) -> Response:
     web = _web(request)
     token = request.path_params["token"]
     try:
-        await check_login(web.app.db, web.app.clock, token)
+        await web.app.logins.check(token)
     except LoginRefused as exc:
         raise Refusal(403, f"web.login.{exc.problem}") from None
     nonce = secrets.token_urlsafe(24)
@@ -434,9 +426,7 @@ async def _login_post(request: Request) -> Response:
     if not nonce or not isinstance(given, str) or not web.signer.check("login", nonce, given):
         raise Refusal(403, "web.error.csrf")
     try:
-        person_id, login_id = await consume_login(
-            web.app.db, web.app.clock, request.path_params["token"]
-        )
+        person_id, login_id = await web.app.logins.consume(request.path_params["token"])
     except LoginRefused as exc:
         raise Refusal(403, f"web.login.{exc.problem}") from None
     expires = int(web.app.clock.now().timestamp() + web.app.settings.web_session_hours * 3600)
@@ -451,7 +441,7 @@ _login_post.csrf_checked = True  # type: ignore[attr-defined]
 
 
 async def logout(request: Request, viewer: Viewer, form: FormData) -> Response:
-    await end_session(_web(request).app.db, viewer.login_id)
+    await _web(request).app.logins.end(viewer.login_id)
     response = _redirect("/logged-out")
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
@@ -470,7 +460,7 @@ async def group_page(request: Request, error: str | None = None, status: int = 2
     group_id = request.path_params["group"]
     place = _trainer_place(viewer, group_id)
     loc = web.locale(viewer.locale)
-    members = await web.app.review.members(viewer.person_id, group_id)
+    members = await web.app.groups.members(viewer.person_id, group_id)
     pushes = await web.app.pushes.list(viewer.person_id, group_id)
     names = {m.person_id: _name(web, viewer, group_id, m.person_id, m.first_name) for m in members}
     dialogues = sorted(
@@ -585,7 +575,7 @@ async def push_page(request: Request) -> Response:
     summary, progress = await _push(web, viewer, group_id, push_id)
     answers = await web.app.review.push_answers(viewer.person_id, push_id, loc)
     first_names = {m.person_id: m.first_name for m in progress}
-    members = await web.app.review.members(viewer.person_id, group_id)
+    members = await web.app.groups.members(viewer.person_id, group_id)
     first_names.update({m.person_id: m.first_name for m in members})
     names = {
         pid: _name(web, viewer, group_id, pid, first_names.get(pid, ""))
@@ -627,7 +617,7 @@ async def member_page(request: Request) -> Response:
     group_id, person_id = request.path_params["group"], request.path_params["person"]
     place = _trainer_place(viewer, group_id)
     loc = web.locale(viewer.locale)
-    members = await web.app.review.members(viewer.person_id, group_id)
+    members = await web.app.groups.members(viewer.person_id, group_id)
     member = next((m for m in members if m.person_id == person_id), None)
     if member is None:
         raise Refusal(404, "web.error.not_found")
@@ -650,7 +640,7 @@ async def _group_answers(
     web: Web, viewer: Viewer, group_id: int, dialogue_id: str | None, locale: str
 ) -> list[tuple[MemberInfo, Any, AnswerView]]:
     """(member, run, answer) for every answer of the group's members the trainer may read."""
-    members = await web.app.review.members(viewer.person_id, group_id)
+    members = await web.app.groups.members(viewer.person_id, group_id)
     found = []
     for member in members:
         runs = await web.app.review.runs_of(viewer.person_id, member.person_id, dialogue_id, locale)

@@ -19,8 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.services.access import Place, Places
-from bot.services.logins import session_holder
-from bot.store.db import Database
+from bot.services.logins import Logins
 
 SESSION_COOKIE = "sw_session"
 LOGIN_COOKIE = "sw_login"
@@ -98,7 +97,7 @@ def session_payload(
 
 
 async def load_viewer(
-    db: Database, signer: Signer, cookie: str | None, now: datetime
+    logins: Logins, signer: Signer, cookie: str | None, now: datetime
 ) -> Viewer | None:
     """The viewer behind a session cookie, or None when it is missing, forged,
     expired or logged out. Memberships are read afresh: a removed trainer loses
@@ -119,7 +118,7 @@ async def load_viewer(
     if expires <= now.timestamp():
         return None
 
-    holder = await session_holder(db, person_id, login_id)
+    holder = await logins.holder(person_id, login_id)
     if holder is None:
         return None
     return Viewer(
