@@ -256,7 +256,7 @@ async def time_dashboard(url: str, organisation_id: int, repeats: int) -> tuple[
     """Median seconds of the dashboard's own figure for one question, as it runs it:
     `bot.services.reports.aggregates.Aggregates.question` over the whole organisation, through the
     app's async Database. Returns (seconds, Distribution)."""
-    from bot.services.reports.aggregates import Aggregates, Scope
+    from bot.services.reports import Aggregates, Scope
     from bot.store.db import Database
     from bot.store.db import create_engine as create_async
 

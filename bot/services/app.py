@@ -22,7 +22,7 @@ from bot.services.logins import Logins
 from bot.services.membership import Members
 from bot.services.progress import Progress
 from bot.services.pushes import Pushes
-from bot.services.reports.aggregates import Aggregates
+from bot.services.reports import Aggregates
 from bot.services.retention import Retention
 from bot.services.review import Review
 from bot.services.rights import Rights

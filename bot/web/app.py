@@ -46,9 +46,9 @@ from bot.services.exports import Pseudonymiser, pseudonymiser, to_csv, to_xlsx
 from bot.services.groups import MemberInfo
 from bot.services.logins import LoginRefused
 from bot.services.pushes import PushError, parse_when
-from bot.services.reports.aggregates import Aggregates, FreeTextRefused, UnknownQuestion
-from bot.services.reports.aggregates import Scope as AggScope
-from bot.services.reports.aggregates import export_rows as aggregate_rows
+from bot.services.reports import Aggregates, FreeTextRefused, UnknownQuestion
+from bot.services.reports import Scope as AggScope
+from bot.services.reports import export_rows as aggregate_rows
 from bot.services.review import FEEDBACK_MAX, AccessDenied, AnswerView, Gone
 from bot.web import charts, flowchart, preview
 from bot.web.auth import LOGIN_COOKIE, SESSION_COOKIE, Signer, Viewer, load_viewer, session_payload

@@ -33,8 +33,7 @@ from sqlalchemy import update
 from starlette.applications import Starlette
 
 from bot.bootstrap import App
-from bot.services.reports.aggregates import Aggregates
-from bot.services.reports.disclosure import MIN_CELL, SUPPRESSED, Cell, Ledger
+from bot.services.reports import MIN_CELL, SUPPRESSED, Aggregates, Cell, Ledger
 from bot.store.models import (
     Delivery,
     Group,
