@@ -16,7 +16,7 @@ from bot.clock import Clock, SystemClock
 from bot.dialogues.catalog import Catalog, load_valid_catalog
 from bot.dialogues.content import available_locales
 from bot.engine import Engine
-from bot.privacy.cipher import TextCipher
+from bot.privacy import TextCipher
 from bot.services.app import App
 from bot.services.audit import Audit
 from bot.services.coaching import Coach

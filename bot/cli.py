@@ -26,7 +26,7 @@ from bot.dialogues.catalog import load_catalog as check_catalog
 from bot.dialogues.diagram import dot, markdown, mermaid
 from bot.dialogues.problems import InvalidDialogues
 from bot.dialogues.schema import dialogue_schema
-from bot.privacy.cipher import CipherError
+from bot.privacy import CipherError
 from bot.services.exports import answers_table, operator_answers, to_csv, to_xlsx
 from bot.services.logins import NoDashboardRole
 from bot.services.organisations import AlreadyExists, Organisations

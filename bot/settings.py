@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from bot.privacy.cipher import parse_keys
+from bot.privacy import parse_keys
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 

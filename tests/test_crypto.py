@@ -18,7 +18,7 @@ from sqlalchemy import create_engine, text
 
 from bot.bootstrap import App, build
 from bot.engine import Say
-from bot.privacy.cipher import PLAIN, CipherError, TextCipher, parse_keys
+from bot.privacy import PLAIN, CipherError, TextCipher, parse_keys
 from bot.settings import Settings, SettingsError, load_settings
 from bot.store.db import sync_url
 from bot.store.models import Group, Membership, Organisation, Person

@@ -43,7 +43,7 @@ class Gone(Exception):
 # -- the rule as SQL, for queries that must carry it ----------------------------------
 
 
-def trained_groups(viewer_id: int) -> Select[tuple[int]]:
+def trained_groups(viewer_id: int) -> Select[int]:
     """Ids of the groups the viewer is a trainer of: the root of every access rule.
 
     It reads its own alias of Membership, so it never correlates with a query on

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from bot.clock import Clock
 from bot.dialogues.catalog import Catalog
 from bot.engine import Engine
-from bot.privacy.cipher import TextCipher
+from bot.privacy import TextCipher
 from bot.services.audit import Audit
 from bot.services.coaching import Coach
 from bot.services.drafts import Drafts

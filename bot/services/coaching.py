@@ -7,14 +7,14 @@ back only after the commit, so anything the person sees acknowledged is stored.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 from sqlalchemy.orm import Session
 
 from bot.engine import Context, Engine, Input, Outcome
-from bot.privacy.cipher import PLAIN, TextCipher
+from bot.privacy import PLAIN, TextCipher
 from bot.store import direct
 from bot.store.db import Database
 from bot.store.direct import Direct, PersonRow, RunRow
@@ -180,7 +180,7 @@ class Coach:
 
         return await self.db.read(work)
 
-    def _exercise(self, dialogue_id: str, runs: list[Run] | tuple[Run, ...], who: Who) -> Exercise:
+    def _exercise(self, dialogue_id: str, runs: Sequence[Run], who: Who) -> Exercise:
         spec = self.engine.dialogue(dialogue_id).spec
         mine = [r for r in runs if r.dialogue_id == dialogue_id]
         open_runs = [r for r in mine if r.status in ("active", "paused")]

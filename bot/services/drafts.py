@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bot.privacy.cipher import PLAIN, CipherError, TextCipher
+from bot.privacy import PLAIN, CipherError, TextCipher
 from bot.store.db import Database
 from bot.store.models import Draft, HandledUpdate, utcnow
 

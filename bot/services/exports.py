@@ -18,7 +18,7 @@ from openpyxl import Workbook
 from sqlalchemy.orm import Session
 
 from bot.clock import Clock
-from bot.privacy.cipher import TextCipher
+from bot.privacy import TextCipher
 from bot.services.audit import record_export_in
 from bot.store.db import Database
 from bot.store.repo import ExportRow, Pseudonymiser, Repository

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Literal, cast
 
 from sqlalchemy.orm import Session
 
@@ -18,7 +18,7 @@ from bot.services.audit import ROLE_ADDED, record_in
 from bot.services.coaching import Who, who_of
 from bot.store import direct
 from bot.store.db import Database
-from bot.store.direct import Direct
+from bot.store.direct import Direct, Visitor
 from bot.store.models import Group, Invite, Removal
 from bot.store.repo import Repository
 
@@ -90,7 +90,7 @@ class Members:
         """`find` plus the prompt and whether a task is in progress, in one read:
         every update starts here, so it is kept to a single statement."""
 
-        def work(tx: Direct) -> Visit | None:
+        def work(tx: Direct) -> Visitor | None:
             return direct.visit(tx, channel, external_id)
 
         found = await self.db.read_direct(work)
@@ -135,7 +135,7 @@ class Members:
             invite, group = found if found else (None, None)
             status = invite_status(invite, self.clock.now())
             if status != "ok" or invite is None or group is None:
-                return Joined(status)
+                return Joined(cast(JoinStatus, status))
             repo.lock_identity(channel, external_id)  # a double tap on two workers
             person = repo.person_by_external(channel, external_id)
             new_person = person is None or person.consented_at is None

@@ -24,7 +24,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from bot.clock import Clock
-from bot.store.db import Database
+from bot.store.db import Database, affected
 from bot.store.models import AnswerRow, Feedback, Run
 
 BATCH = 500
@@ -100,7 +100,7 @@ def _answers_batch(session: Session, before: datetime, batch: int) -> tuple[int,
         return 0, 0
     gave = session.execute(delete(Feedback).where(Feedback.answer_id.in_(ids)))
     session.execute(delete(AnswerRow).where(AnswerRow.id.in_(ids)))
-    return len(ids), gave.rowcount or 0
+    return len(ids), affected(gave)
 
 
 def _runs_batch(session: Session, before: datetime, batch: int) -> int:

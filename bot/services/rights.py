@@ -18,7 +18,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from bot.services.audit import record_in
-from bot.store.db import Database
+from bot.store.db import Database, affected
 from bot.store.models import (
     AnswerRow,
     Delivery,
@@ -152,12 +152,14 @@ class Rights:
         """Leave one group; False when the person was not in it."""
 
         def work(session: Session) -> bool:
-            result = session.execute(
-                delete(Membership).where(
-                    Membership.person_id == person_id, Membership.group_id == group_id
+            left = affected(
+                session.execute(
+                    delete(Membership).where(
+                        Membership.person_id == person_id, Membership.group_id == group_id
+                    )
                 )
             )
-            if result.rowcount:
+            if left:
                 record_in(
                     session,
                     utcnow(),
@@ -166,7 +168,7 @@ class Rights:
                     group_id=group_id,
                     subject_id=person_id,
                 )
-            return bool(result.rowcount)
+            return bool(left)
 
         return await self.db.write(work)
 
@@ -188,8 +190,7 @@ class Rights:
         """Forget the person and everything hanging off them."""
 
         def work(session: Session) -> bool:
-            result = session.execute(delete(Person).where(Person.id == person_id))
-            return bool(result.rowcount)
+            return bool(affected(session.execute(delete(Person).where(Person.id == person_id))))
 
         return await self.db.write(work)
 

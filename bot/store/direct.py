@@ -21,9 +21,10 @@ import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
+    ClauseElement,
     ColumnElement,
     Executable,
     bindparam,
@@ -38,9 +39,10 @@ from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from bot.engine.types import Answer, RunState
-from bot.privacy.cipher import TextCipher
+from bot.privacy import TextCipher
 from bot.store.models import AnswerRow, ChatPrompt, Draft, HandledUpdate, Person, Run, utcnow
 
 Processor = Callable[[Any], Any] | None
@@ -50,10 +52,11 @@ class Prepared:
     """One statement compiled for one dialect, with its value converters."""
 
     def __init__(self, statement: Executable, dialect: Dialect) -> None:
-        compiled = statement.compile(dialect=dialect)
+        compiled = cast(SQLCompiler, cast(ClauseElement, statement).compile(dialect=dialect))
         self.sql = compiled.string
         params = {name: param for param, name in compiled.bind_names.items()}
-        self.names: Sequence[str] = compiled.positiontup if dialect.positional else list(params)
+        positions = compiled.positiontup or []
+        self.names: Sequence[str] = positions if dialect.positional else list(params)
         self.defaults = {n: p.value for n, p in params.items() if not p.required}
         self.binders: dict[str, Processor] = {
             n: p.type.dialect_impl(dialect).bind_processor(dialect) for n, p in params.items()
@@ -62,7 +65,7 @@ class Prepared:
         if columns is None:  # INSERT ... RETURNING
             columns = getattr(statement, "exported_columns", ())
         self.readers: list[Processor] = [
-            c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns
+            c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns or ()
         ]
         self.positional = dialect.positional
 

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.engine.types import Answer, RunState
-from bot.privacy.cipher import PLAIN, TextCipher
+from bot.privacy import PLAIN, TextCipher
 from bot.store import direct
 from bot.store.direct import Direct
 from bot.store.models import (

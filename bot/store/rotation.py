@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from bot.privacy.cipher import CipherError, TextCipher
+from bot.privacy import CipherError, TextCipher
 from bot.store.db import Database
 from bot.store.models import AnswerRow, Feedback, Push
 
