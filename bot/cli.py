@@ -380,7 +380,7 @@ async def _bot_username(settings: Settings) -> str:
     """Ask Telegram (or the configured Bot API) for the bot's username."""
     if settings.telegram_token is None:
         return "YOUR_BOT"
-    from telegram import Bot  # imported only here: PTB costs start-up time
+    from telegram import Bot  # start-up: PTB only for this command
 
     kwargs: dict[str, Any] = {}
     if settings.telegram_api_url:
