@@ -6,8 +6,11 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
+import uvicorn
+
 from bot.services.app import App
 from bot.settings import Settings
+from bot.web.app import create_web
 
 log = logging.getLogger(__name__)
 
@@ -19,9 +22,6 @@ def serve(settings: Settings, host: str, port: int, build_app: Callable[[], Awai
     so the dashboard refuses to start on them, like the bot. Uvicorn's access
     log stays off: request lines would carry login tokens from `/login/<token>`.
     """
-    import uvicorn
-
-    from bot.web.app import create_web
 
     async def main() -> None:
         app = await build_app()

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from starlette.applications import Starlette
 
 from bot.bootstrap import App
+from bot.cli import main
 from bot.clock import FakeClock
 from bot.services.logins import NoDashboardRole, create_login_link
 from bot.store.db import StoreError
@@ -255,8 +256,6 @@ async def test_admin_login_link_prints_a_dashboard_url_last(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from bot.cli import main
-
     monkeypatch.setenv("STRAATWIJS_DATABASE_URL", database_url)
     monkeypatch.setenv("STRAATWIJS_WEB_BASE_URL", "https://dash.example.org")
     # In a thread: the command runs its own event loop, as from a shell.

@@ -1,4 +1,4 @@
-"""Dialogue preview: a dialogue played in the browser, with no bot and no database.
+"""The preview's replay: a dialogue played in the browser, with no bot and no database.
 
 Why replay instead of stored state: the engine is pure, so the whole chat can be
 rebuilt from the inputs given so far. The page carries those inputs in its URL
@@ -128,58 +128,86 @@ def play(
     `first_name` fills `{first_name}` (the viewer's own, so texts read naturally).
     Raises UnknownDialogue for an id not in the catalog.
     """
-    ctx = Context(locale, first_name=first_name)
-    outcome = engine.start(dialogue_id, ctx)
-    run: RunState = outcome.run
-    bubbles = _bubbles(outcome.replies)
-    last = _last_widget(outcome.replies)
-    progress = _progress(outcome.replies)
-    for token in tokens:
-        given = _input(token)
-        if run.status == "finished":
-            break
-        outcome = engine.handle(run, given, ctx)
-        mine = _echo(token, outcome.echo, last, engine, ctx)
-        if mine:
-            bubbles.append(Bubble("me", mine))
-        bubbles.extend(_bubbles(outcome.replies))
-        if outcome.changed:
-            run = outcome.run
-        if run.status == "paused":  # preview has no pause; keep going where it was
-            run = replace(run, status="active")
-        found = _last_widget(outcome.replies)
-        if found is not None or run.status == "finished":
-            last = found
-        progress = _progress(outcome.replies) or progress
-    path = encode(tokens)
-    finished = run.status == "finished"
-    widget = None if finished else last
-    choices: list[Step] = []
-    confirm = None
-    nav: list[Step] = []
-    if widget is not None:
-        if widget.kind == "multi":
-            choices = [
-                Step(o.label, encode([*tokens, "t:" + o.id]), o.selected) for o in widget.options
-            ]
-            confirm = Step(widget.confirm or "OK", encode([*tokens, "c:"]))
-        elif widget.kind == "continue":
-            choices = [Step(o.label, encode([*tokens, "n:"])) for o in widget.options]
-        elif widget.kind != "text":
-            choices = [Step(o.label, encode([*tokens, "p:" + o.id])) for o in widget.options]
-        nav = [Step(o.label, encode([*tokens, "b:"])) for o in widget.nav if o.id == "back"]
+    chat = _replay(engine, dialogue_id, Context(locale, first_name=first_name), tokens)
+    finished = chat.run.status == "finished"
+    widget = None if finished else chat.widget
+    choices, confirm, nav = _controls(widget, tokens)
     return Screen(
-        bubbles,
+        chat.bubbles,
         widget,
         choices,
         confirm,
         nav,
         widget is not None and widget.kind == "text",
-        path,
+        encode(tokens),
         finished,
-        None if finished else progress,
-        run.state,
+        None if finished else chat.progress,
+        chat.run.state,
     )
+
+
+@dataclass
+class _Chat:
+    """The replay so far: where the run stands, what was said, the last controls shown."""
+
+    run: RunState
+    bubbles: list[Bubble]
+    widget: Widget | None
+    progress: str | None
+
+
+def _replay(engine: Engine, dialogue_id: str, ctx: Context, tokens: list[str]) -> _Chat:
+    """The chat after every input, from the start; inputs after the end are ignored."""
+    outcome = engine.start(dialogue_id, ctx)
+    chat = _Chat(
+        outcome.run,
+        _bubbles(outcome.replies),
+        _last_widget(outcome.replies),
+        _progress(outcome.replies),
+    )
+    for token in tokens:
+        if chat.run.status == "finished":
+            break
+        _step(engine, ctx, chat, token)
+    return chat
+
+
+def _step(engine: Engine, ctx: Context, chat: _Chat, token: str) -> None:
+    """One input, as the bot would handle it: the echo, the replies, the new state."""
+    outcome = engine.handle(chat.run, _input(token), ctx)
+    mine = _echo(token, outcome.echo, chat.widget, engine, ctx)
+    if mine:
+        chat.bubbles.append(Bubble("me", mine))
+    chat.bubbles.extend(_bubbles(outcome.replies))
+    if outcome.changed:
+        chat.run = outcome.run
+    if chat.run.status == "paused":  # preview has no pause; keep going where it was
+        chat.run = replace(chat.run, status="active")
+    found = _last_widget(outcome.replies)
+    if found is not None or chat.run.status == "finished":
+        chat.widget = found  # a re-prompt without controls keeps the last ones
+    chat.progress = _progress(outcome.replies) or chat.progress
+
+
+def _controls(
+    widget: Widget | None, tokens: list[str]
+) -> tuple[list[Step], Step | None, list[Step]]:
+    """The links for the next input (choices, confirm, back), each a path one longer."""
+    if widget is None:
+        return [], None, []
+
+    def step(label: str, token: str, selected: bool = False) -> Step:
+        return Step(label, encode([*tokens, token]), selected)
+
+    nav = [step(o.label, "b:") for o in widget.nav if o.id == "back"]
+    if widget.kind == "multi":
+        toggles = [step(o.label, "t:" + o.id, o.selected) for o in widget.options]
+        return toggles, step(widget.confirm or "OK", "c:"), nav
+    if widget.kind == "continue":
+        return [step(o.label, "n:") for o in widget.options], None, nav
+    if widget.kind == "text":
+        return [], None, nav
+    return [step(o.label, "p:" + o.id) for o in widget.options], None, nav
 
 
 def _bubbles(replies: tuple[Reply, ...]) -> list[Bubble]:
