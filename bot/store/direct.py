@@ -41,7 +41,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
 
-from bot.engine.types import Answer, RunState
+from bot.engine import Answer, RunState
 from bot.privacy import TextCipher
 from bot.store.models import AnswerRow, ChatPrompt, Draft, HandledUpdate, Person, Run, utcnow
 

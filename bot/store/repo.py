@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.engine.types import Answer, RunState
+from bot.engine import Answer, RunState
 from bot.privacy import PLAIN, TextCipher
 from bot.store import direct
 from bot.store.direct import Direct

@@ -14,7 +14,7 @@ from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from bot.engine.engine import UnknownDialogue
+from bot.engine import UnknownDialogue
 from bot.services.access import AccessDenied
 from bot.services.reports import (
     Distribution,
