@@ -16,9 +16,9 @@ from datetime import timedelta
 import pytest
 
 from bot.services.pushes import (
-    _PROGRESS_OF,
     CLAIMED,
     IN_FLIGHT,
+    PROGRESS_OF,
     UNCONFIRMED,
     UNSETTLED,
     ClaimLost,
@@ -219,5 +219,5 @@ def test_every_delivery_status_fits_its_column():
     """Statuses are plain strings (no CHECK constraint), but PostgreSQL enforces the
     column's length."""
     length = Delivery.__table__.c.status.type.length
-    statuses = {*UNSETTLED, *CLAIMED.values(), *IN_FLIGHT.values(), *_PROGRESS_OF}
+    statuses = {*UNSETTLED, *CLAIMED.values(), *IN_FLIGHT.values(), *PROGRESS_OF}
     assert max(map(len, statuses)) <= length

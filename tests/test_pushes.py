@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import delete, select
 
 from bot.clock import FakeClock
-from bot.engine.types import RunState
+from bot.engine import RunState
 from bot.services.pushes import (
     TZ,
     Claim,
