@@ -96,10 +96,10 @@ def per_method_post() -> None:
 def install() -> None:
     import telegram
 
-    import bot.telegram.channel as channel
+    import bot.telegram.outcomes as channel
     from bot.services.coaching import Coach
     from bot.services.membership import Members
-    from bot.telegram.trainer import TrainerChannel
+    from bot.telegram.trainer.professional import ProfessionalScreens as TrainerChannel
 
     per_method_post()
     timed(telegram.Message, "de_json", "de_json (Message)")

@@ -12,7 +12,7 @@ front of PTB's bot.
   application with its own limiter, new Pushes and Dispatcher, same database)
   finishes the push. Every member must end up with exactly one message.
   Deliveries that were in flight at the kill are counted as delivered without
-  being sent again (bot/services/pushes.py); `unconfirmed` says how many, and `missing`
+  being sent again (bot/services/pushes/outbox.py); `unconfirmed` says how many, and `missing`
   counts members who really got nothing, whatever the database says.
 """
 

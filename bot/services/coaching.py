@@ -17,7 +17,8 @@ from bot.engine import Context, Engine, Input, Outcome
 from bot.privacy import PLAIN, TextCipher
 from bot.store import direct
 from bot.store.db import Database
-from bot.store.direct import Direct, PersonRow, RunRow
+from bot.store.direct import PersonRow, RunRow
+from bot.store.driver import Direct
 from bot.store.models import Person, Run
 from bot.store.repo import Repository
 

@@ -18,7 +18,8 @@ from bot.services.audit import ROLE_ADDED, record_in
 from bot.services.coaching import Who, who_of
 from bot.store import direct
 from bot.store.db import Database
-from bot.store.direct import Direct, Visitor
+from bot.store.direct import Visitor
+from bot.store.driver import Direct
 from bot.store.models import Group, Invite, Removal
 from bot.store.repo import Repository
 

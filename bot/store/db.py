@@ -28,7 +28,7 @@ from sqlalchemy.engine import URL, CursorResult, Result, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from bot.store.direct import Direct
+from bot.store.driver import Direct
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from bot.engine import Answer, RunState
 from bot.privacy import PLAIN, TextCipher
 from bot.store import direct
-from bot.store.direct import Direct
+from bot.store.driver import Direct
 from bot.store.models import (
     ROLES,
     AnswerRow,

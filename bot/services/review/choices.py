@@ -19,7 +19,7 @@ from bot.dialogues.compile import CompiledDialogue
 from bot.engine import Context
 from bot.services.access import AccessDenied
 from bot.services.review.base import ReviewBase
-from bot.store.direct import Direct
+from bot.store.driver import Direct
 from bot.store.models import AnswerRow, Membership, Push, Run
 
 # Kinds whose answers are options, so a group distribution can be shown without text.
