@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.engine import Reply, Widget
-from bot.telegram import callbacks
+from bot.engine import Confirm, Continue, Input, Pick, Reply, Toggle, Widget
+from bot.telegram.presses import RunPress, navigation
 
 # Telegram refuses texts over 4096 characters (after entity parsing); keep room for
 # the title and progress lines added around a chunk.
@@ -67,35 +68,40 @@ def keyboard_for(widget: Widget | None, run_id: int | None) -> InlineKeyboardMar
     """Buttons for a widget: options by kind, then the navigation row."""
     if widget is None or run_id is None:
         return None
-    rows: list[list[InlineKeyboardButton]] = []
     step = widget.step
 
-    def button(label: str, code: str, option: str | None = None) -> InlineKeyboardButton:
-        return InlineKeyboardButton(
-            label, callback_data=callbacks.run_button(run_id, step, code, option)
-        )
+    def button(label: str, given: Input) -> InlineKeyboardButton:
+        return InlineKeyboardButton(label, callback_data=RunPress(run_id, step, given).data)
 
+    rows = _option_rows(widget, button)
+    if widget.nav:
+        rows.append([button(o.label, navigation(o.id)) for o in widget.nav])
+    return InlineKeyboardMarkup(rows)
+
+
+def _option_rows(
+    widget: Widget, button: Callable[[str, Input], InlineKeyboardButton]
+) -> list[list[InlineKeyboardButton]]:
+    rows: list[list[InlineKeyboardButton]] = []
     if widget.kind == "choice":
-        rows.extend([button(o.label, "p", o.id)] for o in widget.options)
+        rows.extend([button(o.label, Pick(o.id))] for o in widget.options)
     elif widget.kind == "multi":
         for option in widget.options:
             mark = "☑️" if option.selected else "⬜"
-            rows.append([button(f"{mark} {option.label}", "t", option.id)])
+            rows.append([button(f"{mark} {option.label}", Toggle(option.id))])
         if widget.confirm:
-            rows.append([button(widget.confirm, "c")])
+            rows.append([button(widget.confirm, Confirm())])
     elif widget.kind == "scale":
-        numbers = [button(o.label, "p", o.id) for o in widget.options]
+        numbers = [button(o.label, Pick(o.id)) for o in widget.options]
         half = (len(numbers) + 1) // 2 if len(numbers) > 6 else len(numbers)
         rows.append(numbers[:half])
         if numbers[half:]:
             rows.append(numbers[half:])
     elif widget.kind == "yesno":
-        rows.append([button(o.label, "p", o.id) for o in widget.options])
+        rows.append([button(o.label, Pick(o.id)) for o in widget.options])
     elif widget.kind == "continue":
-        rows.append([button(widget.options[0].label, "n")])
-    if widget.nav:
-        rows.append([button(o.label, callbacks.nav_code(o.id)) for o in widget.nav])
-    return InlineKeyboardMarkup(rows)
+        rows.append([button(widget.options[0].label, Continue())])
+    return rows
 
 
 def split(text: str, limit: int = MAX_CHUNK) -> list[str]:

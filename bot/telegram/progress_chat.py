@@ -9,17 +9,16 @@ or, before the first check-in, a short invitation with a button that opens it.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.error import Forbidden
-from telegram.ext import Application, CommandHandler, ContextTypes, filters
+from telegram.ext import CommandHandler, ContextTypes, filters
 
 from bot.services.coaching import Who
 from bot.services.progress import CHECKIN, Progress, ProgressTexts, render_chart, summary
-from bot.telegram import callbacks
-from bot.telegram.channel import TelegramChannel
+from bot.telegram.channel import PTBApplication, TelegramChannel, button
 from bot.telegram.outgoing import esc
+from bot.telegram.presses import OpenPress
 
 COMMAND = "voortgang"
 FILENAME = "voortgang.png"
@@ -32,7 +31,7 @@ class ProgressChannel:
         self.channel = channel
         self.progress = progress
 
-    def register(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    def register(self, application: PTBApplication) -> None:
         """Add the handler; call before TelegramChannel.register, whose catch-all for
         unknown commands would otherwise answer /voortgang first."""
         private = filters.ChatType.PRIVATE
@@ -80,5 +79,4 @@ class ProgressChannel:
         """A button that starts (or resumes) the check-in; none if it is not installed."""
         if CHECKIN not in self.channel.coach.engine.dialogues:
             return None
-        data = callbacks.open_button(CHECKIN)
-        return InlineKeyboardMarkup([[InlineKeyboardButton(texts.get(label), callback_data=data)]])
+        return InlineKeyboardMarkup([[button(texts.get(label), OpenPress(CHECKIN))]])

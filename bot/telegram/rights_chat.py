@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
+from telegram import InlineKeyboardMarkup, InputFile, Update
+from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
 from bot.services.rights import Rights, to_json
-from bot.telegram.callbacks import in_range
-from bot.telegram.channel import TelegramChannel, edit_markup, quietly
+from bot.telegram.callbacks import Routes, parse
+from bot.telegram.channel import (
+    Pressed,
+    PTBApplication,
+    TelegramChannel,
+    button,
+    edit_markup,
+    quietly,
+)
 from bot.telegram.outgoing import esc
-
-PATTERN = r"^(vg|lv):"
+from bot.telegram.presses import ForgetPress, LeavePress
 
 
 class RightsChannel:
@@ -22,8 +26,11 @@ class RightsChannel:
         self.channel = channel
         self.rights = rights
         self.retention_months = retention_months
+        self.buttons: Routes[Pressed] = Routes()
+        self.buttons.add(ForgetPress, self.on_forget_press)
+        self.buttons.add(LeavePress, self.on_leave_press)
 
-    def register(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    def register(self, application: PTBApplication) -> None:
         private = filters.ChatType.PRIVATE
         for name, callback in (
             ("mijngegevens", self.on_export),
@@ -32,11 +39,14 @@ class RightsChannel:
             ("privacy", self.on_privacy),
         ):
             application.add_handler(CommandHandler(name, callback, filters=private))
-        application.add_handler(CallbackQueryHandler(self.on_callback, pattern=PATTERN))
+        application.add_handler(CallbackQueryHandler(self.on_callback, pattern=self.buttons.owns))
+
+    def text(self, locale: str, key: str, **values: object) -> str:
+        return self.channel.text(locale, key, **values)
 
     async def on_privacy(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         who = await self.channel.identify(update)
-        locale = who.locale if who else self.channel.guess_locale(update.effective_user)
+        locale = self.channel.locale_of(who, update)
         await self.channel.say(update, locale, "rights.privacy", months=self.retention_months)
 
     async def on_export(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -50,45 +60,39 @@ class RightsChannel:
         data = to_json(await self.rights.export(who.id))
         await chat.get_bot().send_document(
             chat.id,
-            InputFile(data, filename=self.channel.text(who.locale, "rights.export_filename")),
-            caption=self.channel.text(who.locale, "rights.export_caption"),
+            InputFile(data, filename=self.text(who.locale, "rights.export_filename")),
+            caption=self.text(who.locale, "rights.export_caption"),
         )
 
     async def on_forget(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        who = await self.channel.identify(update)
+        who = await self.channel.joined(update)
         if who is None:
-            await self.channel.say(
-                update, self.channel.guess_locale(update.effective_user), "bot.not_joined"
-            )
             return
         rows = [
-            [_button(self.channel.text(who.locale, "rights.btn_forget_yes"), "vg:yes")],
-            [_button(self.channel.text(who.locale, "rights.btn_forget_no"), "vg:no")],
+            [button(self.text(who.locale, "rights.btn_forget_yes"), ForgetPress("yes"))],
+            [button(self.text(who.locale, "rights.btn_forget_no"), ForgetPress("no"))],
         ]
         await self.channel.send_html(
             update,
-            esc(self.channel.text(who.locale, "rights.forget_confirm")),
+            esc(self.text(who.locale, "rights.forget_confirm")),
             InlineKeyboardMarkup(rows),
         )
 
     async def on_leave(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        who = await self.channel.identify(update)
+        who = await self.channel.joined(update)
         if who is None:
-            await self.channel.say(
-                update, self.channel.guess_locale(update.effective_user), "bot.not_joined"
-            )
             return
         groups = await self.rights.groups(who.id)
         if not groups:
             await self.channel.say(update, who.locale, "rights.no_groups")
             return
         rows = [
-            [_button(self.channel.text(who.locale, "rights.btn_leave", group=name), f"lv:{gid}")]
+            [button(self.text(who.locale, "rights.btn_leave", group=name), LeavePress(gid))]
             for gid, name in groups
         ]
         await self.channel.send_html(
             update,
-            esc(self.channel.text(who.locale, "rights.leave_choose")),
+            esc(self.text(who.locale, "rights.leave_choose")),
             InlineKeyboardMarkup(rows),
         )
 
@@ -98,26 +102,28 @@ class RightsChannel:
         if query is None or user is None or query.data is None:
             return
         async with self.channel.locks.hold(user.id):
-            who = await self.channel.identify(update)
+            visit = await self.channel.visit(update)
             await quietly(query.answer())
-            if who is None:
+            if visit is None:
                 return
             await edit_markup(query, None)
-            head, _, arg = query.data.partition(":")
-            if head == "vg" and arg == "yes":
-                await self.rights.erase(who.id)
-                await self.channel.say(update, who.locale, "rights.forgotten")
-            elif head == "vg":
-                await self.channel.say(update, who.locale, "rights.not_forgotten")
-            elif head == "lv" and arg.isdigit() and in_range(arg):
-                names = dict(await self.rights.groups(who.id))
-                if await self.rights.leave(who.id, int(arg)):
-                    await self.channel.say(
-                        update, who.locale, "rights.left", group=names.get(int(arg), "")
-                    )
-                else:
-                    await self.channel.say(update, who.locale, "rights.no_groups")
+            press = parse(query.data)
+            if press is not None:  # else forged: the buttons are gone, nothing else happens
+                await self.buttons.route(Pressed(update, query, visit), press)
 
+    async def on_forget_press(self, pressed: Pressed, press: ForgetPress) -> None:
+        who = pressed.who
+        if press.answer == "yes":
+            await self.rights.erase(who.id)
+            await self.channel.say(pressed.update, who.locale, "rights.forgotten")
+        else:
+            await self.channel.say(pressed.update, who.locale, "rights.not_forgotten")
 
-def _button(label: str, data: str) -> InlineKeyboardButton:
-    return InlineKeyboardButton(label, callback_data=data)
+    async def on_leave_press(self, pressed: Pressed, press: LeavePress) -> None:
+        who = pressed.who
+        names = dict(await self.rights.groups(who.id))
+        if await self.rights.leave(who.id, press.group_id):
+            group = names.get(press.group_id, "")
+            await self.channel.say(pressed.update, who.locale, "rights.left", group=group)
+        else:
+            await self.channel.say(pressed.update, who.locale, "rights.no_groups")

@@ -36,7 +36,7 @@ from sqlalchemy import select
 from telegram import Update
 
 from bot.store.models import ROLES, AnswerRow, Membership, Person, Run
-from bot.telegram.channel import process_durably
+from bot.telegram import process_durably
 from tests.fake_telegram import FakeUser
 from tests.faults.conftest import answers, harness, open_text_question
 from tests.telegram.conftest import Telegram

@@ -21,9 +21,7 @@ from telegram.ext import ExtBot
 
 from bot.services.pushes import UNCONFIRMED, Pushes
 from bot.store.models import Delivery, Person
-from bot.telegram.dispatch import Dispatcher
-from bot.telegram.limiter import ChatRateLimiter
-from bot.telegram.runner import dispatcher
+from bot.telegram import ChatRateLimiter, Dispatcher, dispatcher
 from tests.telegram.conftest import TOKEN, Telegram
 from tests.telegram.conftest import Person as Chat
 from tests.telegram.test_trainers import a_due_push

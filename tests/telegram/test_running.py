@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.telegram.runner import webhook_app
+from bot.telegram import webhook_app
 from tests.fake_telegram import SECRET_HEADER, FakeTelegram
 from tests.telegram.conftest import TOKEN
 

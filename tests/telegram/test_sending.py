@@ -9,9 +9,8 @@ from telegram.constants import ParseMode
 from bot.bootstrap import build
 from bot.engine import Option, Progress, Reply, Widget
 from bot.store.models import Person
-from bot.telegram.limiter import ChatRateLimiter
+from bot.telegram import ChatRateLimiter, attach, make_application
 from bot.telegram.outgoing import messages, split
-from bot.telegram.runner import attach, make_application
 from tests.fake_telegram import FakeTelegram
 from tests.telegram.conftest import TOKEN, Telegram, telegram_settings
 
