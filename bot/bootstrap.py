@@ -145,7 +145,7 @@ def configure_logging(level: str) -> None:
 
 def run_telegram(settings: Settings) -> int:
     """`straatwijs run`: refuse invalid dialogues, migrate, then hand the bot its services."""
-    from bot.telegram.runner import run_bot  # start-up: PTB only for the command that runs it
+    from bot.telegram import run_bot  # start-up: PTB only for the command that runs it
 
     catalog = load_catalog(settings)
     upgrade(settings.database_url)
@@ -154,6 +154,6 @@ def run_telegram(settings: Settings) -> int:
 
 def serve_dashboard(settings: Settings, host: str, port: int) -> int:
     """`straatwijs web`: the dashboard, built like the bot (dialogues checked, migrated)."""
-    from bot.web.server import serve  # start-up: uvicorn and the web app only for `web`
+    from bot.web import serve  # start-up: uvicorn and the web app only for `web`
 
     return serve(settings, host, port, partial(build, settings))
