@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 from telegram.ext import ExtBot
 
@@ -125,6 +126,7 @@ async def test_a_sender_killed_mid_push_sends_nothing_twice_and_forgets_nobody(t
     assert await second.tick() == 0
 
 
+@pytest.mark.slow
 async def test_a_sender_killed_in_a_flood_wait_sends_that_message_after_the_lease(tg):
     """Telegram refused the request (429), so nothing went out: a crash during the wait
     must not count the message as delivered."""

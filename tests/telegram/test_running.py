@@ -78,6 +78,7 @@ async def invite_code(database_url: str) -> str:
         await db.dispose()
 
 
+@pytest.mark.slow
 async def test_polling_restart_and_messages_sent_while_down(bot_env, tmp_path):
     fake = FakeTelegram(token=TOKEN, limits=False)
     code = await invite_code(bot_env["STRAATWIJS_DATABASE_URL"])
@@ -111,6 +112,7 @@ async def test_polling_restart_and_messages_sent_while_down(bot_env, tmp_path):
     assert fake.commands(language_code="en")
 
 
+@pytest.mark.slow
 async def test_webhook_with_and_without_the_secret(bot_env, tmp_path):
     port = free_port()
     url = f"http://127.0.0.1:{port}/telegram/hook"

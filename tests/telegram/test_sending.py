@@ -50,6 +50,7 @@ async def test_a_person_who_blocked_the_bot_becomes_inactive(tg):
     assert len(forbidden) == 1  # no retrying forever
 
 
+@pytest.mark.slow
 async def test_real_limits_are_never_exceeded(settings):
     """Telegram's own rates on both sides: a burst of replies, zero flood violations."""
     fake = FakeTelegram(token=TOKEN, limits=True)

@@ -73,6 +73,7 @@ async def serve(web: Starlette) -> tuple[Any, asyncio.Task[None], str]:
     return server, task, f"http://127.0.0.1:{port}"
 
 
+@pytest.mark.slow
 async def test_both_roles_in_a_real_browser(
     app: App, web: Starlette, world: World, tmp_path: Path
 ) -> None:
