@@ -3,7 +3,7 @@
 The question a coordinator's dashboard asks: for one organisation, one exercise
 and one stored key (here drijfveren's confidence scale `zekerheid`), how many
 people gave each answer, with every cell of fewer than 5 people suppressed.
-Timed twice: the dashboard's own code (`bot.web.aggregates.Aggregates.question`,
+Timed twice: the dashboard's own code (`bot.services.reports.aggregates.Aggregates.question`,
 through the app's async Database: its figure is the benchmark line) and a
 single SQL GROUP BY variant (`coordinator_aggregate` below, on a plain sync
 connection, reported alongside).
@@ -254,11 +254,11 @@ def time_sql(engine: Engine, organisation_id: int, repeats: int) -> tuple[float,
 
 async def time_dashboard(url: str, organisation_id: int, repeats: int) -> tuple[float, Any]:
     """Median seconds of the dashboard's own figure for one question, as it runs it:
-    `bot.web.aggregates.Aggregates.question` over the whole organisation, through the
+    `bot.services.reports.aggregates.Aggregates.question` over the whole organisation, through the
     app's async Database. Returns (seconds, Distribution)."""
+    from bot.services.reports import Aggregates, Scope
     from bot.store.db import Database
     from bot.store.db import create_engine as create_async
-    from bot.web.aggregates import Aggregates, Scope
 
     db = Database(create_async(url))
     try:

@@ -96,10 +96,10 @@ def per_method_post() -> None:
 def install() -> None:
     import telegram
 
-    import bot.telegram.channel as channel
-    from bot.coach import Coach
-    from bot.members import Members
-    from bot.telegram.trainer import TrainerChannel
+    import bot.telegram.outcomes as channel
+    from bot.services.coaching import Coach
+    from bot.services.membership import Members
+    from bot.telegram.trainer.professional import ProfessionalScreens
 
     per_method_post()
     timed(telegram.Message, "de_json", "de_json (Message)")
@@ -108,7 +108,7 @@ def install() -> None:
     timed(Coach, "handle", "db write: the answer (Coach.handle)")
     timed(Coach, "start", "db write: a new run (Coach.start)")
     timed(Members, "set_prompt", "db write: keyboard message id (Members.set_prompt)")
-    timed(TrainerChannel, "show_group_choices", "group's choices at the end, incl. its send")
+    timed(ProfessionalScreens, "show_group_choices", "group's choices at the end, incl. its send")
     timed(channel, "messages", "render replies (render.messages)")
 
 

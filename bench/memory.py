@@ -31,7 +31,7 @@ async def _seed_people(app: Any, count: int) -> list[tuple[Any, int]]:
     """
     from sqlalchemy import select
 
-    from bot.coach import who_of
+    from bot.services.coaching import who_of
     from bot.store.models import Person, Run
 
     now = datetime.now(UTC)

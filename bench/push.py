@@ -12,7 +12,7 @@ front of PTB's bot.
   application with its own limiter, new Pushes and Dispatcher, same database)
   finishes the push. Every member must end up with exactly one message.
   Deliveries that were in flight at the kill are counted as delivered without
-  being sent again (bot/pushes.py); `unconfirmed` says how many, and `missing`
+  being sent again (bot/services/pushes/outbox.py); `unconfirmed` says how many, and `missing`
   counts members who really got nothing, whatever the database says.
 """
 
@@ -104,7 +104,7 @@ async def world(members: int) -> AsyncIterator[World]:
 def pushes_for(app: Any, worker: str, lease: timedelta = timedelta(seconds=60)) -> Any:
     """A Pushes service as a worker builds it, with no quiet hours (the bench runs any time)."""
     from bot.clock import SystemClock
-    from bot.pushes import Pushes, QuietHours
+    from bot.services.pushes import Pushes, QuietHours
 
     return Pushes(
         app.db, SystemClock(), QuietHours(clock_time(0), clock_time(0)), lease=lease, worker=worker
@@ -204,7 +204,7 @@ async def delivered(w: World) -> int:
 
 async def open_deliveries(w: World) -> int:
     """Deliveries a worker still has to send or settle (in flight ones included)."""
-    from bot.pushes import UNSETTLED
+    from bot.services.pushes import UNSETTLED
     from bot.store.models import Delivery
 
     def work(session: Any) -> int:
@@ -218,7 +218,7 @@ async def open_deliveries(w: World) -> int:
 async def unconfirmed(w: World) -> set[int]:
     """Telegram ids of members whose delivery was counted as delivered without
     Telegram's answer (in flight when its worker died; never sent again)."""
-    from bot.pushes import UNCONFIRMED
+    from bot.services.pushes import UNCONFIRMED
     from bot.store.models import Delivery, Person
 
     def work(session: Any) -> set[int]:

@@ -136,8 +136,9 @@ def bench_push(
             "==",
             0,
             # A message in flight at the kill is counted delivered, never resent (at
-            # most once, bot/pushes.py): if the kill came before it left, it is lost by
-            # design. Any other missing message, or an unsettled one, is a failure.
+            # most once, bot/services/pushes/outbox.py): if the kill came before it
+            # left, it is lost by design. Any other missing message, or an unsettled
+            # one, is a failure.
             valid=killed["missing"] == killed["unconfirmed_missing"] and killed["open"] == 0,
         ),
     ]

@@ -1,6 +1,7 @@
-"""The composition root: the one place that builds infrastructure.
+"""The composition root: the one place that builds infrastructure and services.
 
-Nothing is built at import time; commands call `build()` with their settings.
+Nothing is built at import time; commands call `build()` with their settings,
+and hand the resulting `App` (bot/services/app.py) to an adapter.
 """
 
 from __future__ import annotations
@@ -8,42 +9,30 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from dataclasses import dataclass
 from datetime import time, timedelta
+from functools import partial
 
 from bot.clock import Clock, SystemClock
-from bot.coach import Coach
 from bot.dialogues.catalog import Catalog, load_valid_catalog
-from bot.drafts import Drafts
+from bot.dialogues.content import available_locales
 from bot.engine import Engine
-from bot.members import Members
-from bot.pushes import Pushes, QuietHours
-from bot.review import Review
+from bot.privacy import TextCipher
+from bot.services.app import App
+from bot.services.audit import Audit
+from bot.services.coaching import Coach
+from bot.services.drafts import Drafts
+from bot.services.groups import Groups
+from bot.services.logins import Logins
+from bot.services.membership import Members
+from bot.services.progress import Progress
+from bot.services.pushes import Pushes, QuietHours
+from bot.services.reports import Aggregates
+from bot.services.retention import Retention
+from bot.services.review import Review
+from bot.services.rights import Rights
 from bot.settings import REPO_ROOT, Settings
-from bot.store.crypto import TextCipher
 from bot.store.db import Database, create_engine
 from bot.store.migrate import upgrade
-
-
-@dataclass
-class App:
-    """Everything a channel needs, wired together."""
-
-    settings: Settings
-    catalog: Catalog
-    engine: Engine
-    db: Database
-    coach: Coach
-    clock: Clock
-    members: Members
-    pushes: Pushes
-    review: Review
-    drafts: Drafts
-    # Seals and opens free text (answers, feedback); plain pass-through without a key.
-    cipher: TextCipher
-
-    async def close(self) -> None:
-        await self.db.dispose()
 
 
 def load_catalog(settings: Settings, locales: list[str] | None = None) -> Catalog:
@@ -52,8 +41,6 @@ def load_catalog(settings: Settings, locales: list[str] | None = None) -> Catalo
     By default all locales present are checked, plus the configured one (so an
     unknown STRAATWIJS_LOCALE is reported as such).
     """
-    from bot.dialogues.content import available_locales
-
     wanted = locales
     if wanted is None:
         wanted = sorted({*available_locales(settings.content_dir), settings.locale})
@@ -103,6 +90,13 @@ async def build(
         Review(db, engine, clock, cipher),
         Drafts(db, cipher),
         cipher,
+        groups=Groups(db, clock),
+        rights=Rights(db, cipher.open),
+        audit=Audit(db, clock),
+        reports=Aggregates(db, engine),
+        logins=Logins(db, settings, clock),
+        progress=Progress(db),
+        retention=Retention(db, clock, settings.retention_months),
     )
 
 
@@ -144,3 +138,22 @@ def configure_logging(level: str) -> None:
             handler.addFilter(RedactTokens())
     for noisy in QUIET_LOGGERS:
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
+
+
+# -- the long-running commands ---------------------------------------------------------
+
+
+def run_telegram(settings: Settings) -> int:
+    """`straatwijs run`: refuse invalid dialogues, migrate, then hand the bot its services."""
+    from bot.telegram import run_bot  # start-up: PTB only for the command that runs it
+
+    catalog = load_catalog(settings)
+    upgrade(settings.database_url)
+    return run_bot(settings, partial(build, settings, migrate=False, catalog=catalog))
+
+
+def serve_dashboard(settings: Settings, host: str, port: int) -> int:
+    """`straatwijs web`: the dashboard, built like the bot (dialogues checked, migrated)."""
+    from bot.web import serve  # start-up: uvicorn and the web app only for `web`
+
+    return serve(settings, host, port, partial(build, settings))

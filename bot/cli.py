@@ -4,21 +4,38 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import difflib
 import getpass
 import json
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from bot.bootstrap import (
+    App,
+    build,
+    configure_logging,
+    load_catalog,
+    run_telegram,
+    serve_dashboard,
+)
+from bot.console import Console
+from bot.dialogues.catalog import load_catalog as check_catalog
+from bot.dialogues.diagram import dot, markdown, mermaid
 from bot.dialogues.problems import InvalidDialogues
+from bot.dialogues.schema import dialogue_schema
+from bot.privacy import CipherError
+from bot.services.exports import answers_table, operator_answers, to_csv, to_xlsx
+from bot.services.logins import NoDashboardRole
+from bot.services.organisations import AlreadyExists, Organisations
+from bot.services.retention import purge_all
 from bot.settings import Settings, SettingsError, load_settings
 from bot.store.db import StoreError
+from bot.store.migrate import upgrade
 from bot.store.repo import NotFound
-
-if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
+from bot.store.rotation import rotate
 
 EXIT_INVALID = 1
 EXIT_ERROR = 2
@@ -46,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_INVALID
-    except (StoreError, CommandError) as exc:
+    except (StoreError, CommandError, AlreadyExists) as exc:
         print(f"straatwijs: {exc}", file=sys.stderr)
     except NotFound as exc:
         print(f"straatwijs: no {exc.args[0]}", file=sys.stderr)
@@ -142,12 +159,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from bot.dialogues.catalog import load_catalog
-
     settings = load_settings()
     paths = args.paths or [settings.dialogues_dir]
     locales = ["nl", *[loc for loc in (args.locale or []) if loc != "nl"]]
-    catalog, problems = load_catalog(paths, settings.content_dir, locales, root=Path.cwd())
+    catalog, problems = check_catalog(paths, settings.content_dir, locales, root=Path.cwd())
     for problem in problems:
         print(problem)
     if problems:
@@ -158,8 +173,6 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from bot.bootstrap import load_catalog
-
     settings = load_settings()
     catalog = load_catalog(settings)
     for did, loaded in sorted(catalog.dialogues.items()):
@@ -170,9 +183,6 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_graph(args: argparse.Namespace) -> int:
-    from bot.bootstrap import load_catalog
-    from bot.dialogues.diagram import dot, markdown, mermaid
-
     settings = load_settings()
     catalog = load_catalog(settings)
     if args.all:
@@ -194,18 +204,14 @@ def cmd_graph(args: argparse.Namespace) -> int:
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
-    from bot.dialogues.schema import dialogue_schema
-
     print(json.dumps(dialogue_schema(), indent=2, ensure_ascii=False))
     return 0
 
 
 def cmd_try(args: argparse.Namespace) -> int:
-    from bot.console import Console
-
     user = args.user or getpass.getuser()
 
-    async def play(app: Any) -> int:
+    async def play(app: App) -> int:
         if args.dialogue not in app.engine.dialogues:
             return _unknown_dialogue(args.dialogue, list(app.engine.dialogues))
         who = await app.coach.identify("console", user, user, app.settings.locale)
@@ -215,29 +221,20 @@ def cmd_try(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from bot.bootstrap import configure_logging
-    from bot.telegram.runner import run_bot
-
     settings = load_settings()
     configure_logging(settings.log_level)
     if settings.telegram_token is None:
         raise SettingsError("STRAATWIJS_TELEGRAM_TOKEN is not set; get a token from @BotFather")
-    return run_bot(settings)
+    return run_telegram(settings)
 
 
 def cmd_web(args: argparse.Namespace) -> int:
-    from bot.bootstrap import configure_logging
-
     settings = load_settings()
     configure_logging(settings.log_level)
-    from bot.web.server import serve
-
-    return serve(settings, args.host, args.port)
+    return serve_dashboard(settings, args.host, args.port)
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
-    from bot.store.migrate import upgrade
-
     settings = load_settings()
     upgrade(settings.database_url)
     print("database is up to date")
@@ -245,13 +242,8 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 
 
 def cmd_org_add(args: argparse.Namespace) -> int:
-    async def work(app: Any) -> int:
-        def add(session: Session) -> Any:
-            from bot.store.repo import Repository
-
-            return Repository(session).add_organisation(args.name)
-
-        org = await _unique(app.db.write(add), f"organisation '{args.name}' already exists")
+    async def work(app: App) -> int:
+        org = await Organisations(app.db).add(args.name)
         print(f"organisation {org.id}: {org.name}")
         return 0
 
@@ -259,15 +251,8 @@ def cmd_org_add(args: argparse.Namespace) -> int:
 
 
 def cmd_group_add(args: argparse.Namespace) -> int:
-    async def work(app: Any) -> int:
-        def add(session: Session) -> Any:
-            from bot.store.repo import Repository
-
-            return Repository(session).add_group(args.org, args.name)
-
-        group = await _unique(
-            app.db.write(add), f"group '{args.name}' already exists in '{args.org}'"
-        )
+    async def work(app: App) -> int:
+        group = await Organisations(app.db).add_group(args.org, args.name)
         print(f"group {group.id}: {args.org}/{group.name}")
         return 0
 
@@ -275,16 +260,9 @@ def cmd_group_add(args: argparse.Namespace) -> int:
 
 
 def cmd_invite(args: argparse.Namespace) -> int:
-    async def work(app: Any) -> int:
-        from bot.store.repo import Repository
-
-        def create(session: Session) -> Any:
-            repo = Repository(session)
-            group = repo.group(args.group)
-            expires = datetime.now(UTC) + timedelta(days=args.days)
-            return repo.create_invite(group.id, args.role, expires, args.uses)
-
-        invite = await app.db.write(create)
+    async def work(app: App) -> int:
+        expires = datetime.now(UTC) + timedelta(days=args.days)
+        invite = await Organisations(app.db).invite(args.group, args.role, expires, args.uses)
         bot_name = args.bot or await _bot_username(app.settings)
         uses = "unlimited uses" if invite.max_uses is None else f"{invite.max_uses} use(s)"
         until = f"{invite.expires_at:%Y-%m-%d %H:%M} UTC"
@@ -297,12 +275,10 @@ def cmd_invite(args: argparse.Namespace) -> int:
 
 def cmd_rotate_key(args: argparse.Namespace) -> int:
     """Re-seal all free text with the current key; safe to interrupt and run again."""
-    from bot.store.crypto import CipherError, rotate
-
     if args.batch < 1:
         raise CommandError("--batch must be at least 1")
 
-    async def work(app: Any) -> int:
+    async def work(app: App) -> int:
         try:
             done = await rotate(app.db, app.cipher, args.batch)
         except CipherError as exc:
@@ -324,9 +300,8 @@ def cmd_rotate_key(args: argparse.Namespace) -> int:
 
 def cmd_purge(args: argparse.Namespace) -> int:
     """Run the retention purge now (the bot also runs it daily)."""
-    from bot.retention import purge_all
 
-    async def work(app: Any) -> int:
+    async def work(app: App) -> int:
         months = args.months if args.months is not None else app.settings.retention_months
         if months < 1:
             raise CommandError("--months must be at least 1")
@@ -341,14 +316,12 @@ def cmd_purge(args: argparse.Namespace) -> int:
 
 
 def cmd_login_link(args: argparse.Namespace) -> int:
-    from bot.web.auth import NoDashboardRole, create_login_link, dashboard_person
-
-    async def work(app: Any) -> int:
-        person = await dashboard_person(app.db, "telegram", str(args.telegram_id))
+    async def work(app: App) -> int:
+        person = await app.logins.dashboard_person("telegram", str(args.telegram_id))
         if person is None:
             raise CommandError(f"nobody with Telegram id {args.telegram_id} has joined")
         try:
-            url, expires = await create_login_link(app.db, app.settings, app.clock, person.id)
+            url, expires = await app.logins.link_for(person.id)
         except NoDashboardRole:
             raise CommandError(
                 f"Telegram id {args.telegram_id} is no trainer or coordinator of any group"
@@ -361,27 +334,17 @@ def cmd_login_link(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from bot.export import to_csv, to_xlsx
-
-    async def work(app: Any) -> int:
-        from bot.store.repo import Repository
-
-        def rows(session: Session) -> Any:
-            from bot.audit import record_export_in
-
-            found = Repository(session, app.cipher).export_rows()
-            record_export_in(session, app.clock.now(), None, found, f"cli {args.format}")
-            return found
-
-        found = await app.db.write(rows)  # may create the pseudonym salt once
+    async def work(app: App) -> int:
+        found = await operator_answers(app.db, app.cipher, app.clock, f"cli {args.format}")
+        table = answers_table(found)
         if args.format == "csv":
-            data = to_csv(found)
+            data = to_csv(table, excel=False)
             if args.output:
-                args.output.write_text(data, encoding="utf-8")
+                args.output.write_bytes(data)
             else:
-                sys.stdout.write(data)
+                sys.stdout.write(data.decode("utf-8"))
         else:
-            blob = to_xlsx(found)
+            blob = to_xlsx(table, "answers")
             if args.output:
                 args.output.write_bytes(blob)
             elif sys.stdout.isatty():
@@ -399,10 +362,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 # -- helpers ----------------------------------------------------------------------------
 
 
-def _with_app(work: Callable[[Any], Awaitable[int]]) -> int:
+def _with_app(work: Callable[[App], Awaitable[int]]) -> int:
     """Build the app (validating dialogues, migrating), run `work`, close it."""
-    from bot.bootstrap import build
-
     settings: Settings = load_settings()
 
     async def runner() -> int:
@@ -415,20 +376,11 @@ def _with_app(work: Callable[[Any], Awaitable[int]]) -> int:
     return asyncio.run(runner())
 
 
-async def _unique(pending: Awaitable[Any], message: str) -> Any:
-    from sqlalchemy.exc import IntegrityError
-
-    try:
-        return await pending
-    except IntegrityError:
-        raise CommandError(message) from None
-
-
 async def _bot_username(settings: Settings) -> str:
     """Ask Telegram (or the configured Bot API) for the bot's username."""
     if settings.telegram_token is None:
         return "YOUR_BOT"
-    from telegram import Bot
+    from telegram import Bot  # start-up: PTB only for this command
 
     kwargs: dict[str, Any] = {}
     if settings.telegram_api_url:
@@ -441,8 +393,6 @@ async def _bot_username(settings: Settings) -> str:
 
 
 def _unknown_dialogue(name: str, known: list[str]) -> int:
-    import difflib
-
     close = difflib.get_close_matches(name, known, n=1)
     hint = f" Did you mean '{close[0]}'?" if close else ""
     print(f"straatwijs: unknown dialogue '{name}'.{hint} See 'straatwijs list'.", file=sys.stderr)

@@ -10,9 +10,8 @@ import sys
 from collections.abc import Callable
 from typing import TextIO
 
-from bot.coach import Coach, Turn, Who
-from bot.engine import Input, Nav, Reply, Say
-from bot.engine.render import Renderer
+from bot.engine import Input, Nav, Renderer, Reply, Say
+from bot.services.coaching import Coach, Turn, Who
 
 NAV_WORDS: dict[str, str] = {
     "/terug": "back",

@@ -13,6 +13,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.privacy import parse_keys
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -65,8 +67,6 @@ class Settings(BaseSettings):
     @field_validator("encryption_key")
     @classmethod
     def _encryption_key(cls, value: SecretStr | None) -> SecretStr | None:
-        from bot.store.crypto import parse_keys
-
         if value is not None and not value.get_secret_value().strip():
             return None  # an empty variable means "no key", as if it were unset
         parse_keys(value)  # a bad key stops start-up, before anything is stored

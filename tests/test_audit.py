@@ -18,7 +18,10 @@ from typing import Any
 import pytest
 from sqlalchemy import delete, select
 
-from bot.audit import (
+from bot.bootstrap import App, build
+from bot.clock import FakeClock
+from bot.engine import Answer, RunState
+from bot.services.audit import (
     EXPORT,
     MEMBER_REMOVED,
     ROLE_ADDED,
@@ -27,11 +30,9 @@ from bot.audit import (
     AuditView,
     record_in,
 )
-from bot.bootstrap import App, build
-from bot.clock import FakeClock
-from bot.engine import Answer, RunState
-from bot.members import Members
-from bot.review import AccessDenied, Review
+from bot.services.groups import Groups
+from bot.services.membership import Members
+from bot.services.review import AccessDenied, Review
 from bot.store.models import AuditEntry, Group, Membership, Organisation, Person, Push
 from bot.store.repo import Repository
 
@@ -112,6 +113,11 @@ def audit(app: App, clock: FakeClock) -> Audit:
 
 
 @pytest.fixture
+def groups(app: App, clock: FakeClock) -> Groups:
+    return Groups(app.db, clock)
+
+
+@pytest.fixture
 def review(app: App, clock: FakeClock) -> Review:
     return Review(app.db, app.engine, clock)
 
@@ -180,13 +186,13 @@ async def test_joining_records_the_role_with_the_inviter_as_actor(app, world, au
 
 
 async def test_removing_a_member_is_recorded_and_a_refused_removal_is_not(
-    app, world, audit, review
+    app, world, audit, review, groups
 ):
-    await review.remove_member(world.tess, world.noord, world.bram)
+    await groups.remove_member(world.tess, world.noord, world.bram)
     with pytest.raises(AccessDenied):
-        await review.remove_member(world.tess, world.noord, world.cora)  # not a trainer's call
+        await groups.remove_member(world.tess, world.noord, world.cora)  # not a trainer's call
     with pytest.raises(AccessDenied):
-        await review.remove_member(world.tom, world.noord, world.anna)  # not his group
+        await groups.remove_member(world.tom, world.noord, world.anna)  # not his group
     assert summary(await audit.entries(world.cora, world.amsterdam)) == [
         (MEMBER_REMOVED, "Tess", "Noord", "Bram", "professional")
     ]
@@ -207,7 +213,7 @@ async def test_the_entry_shares_the_transaction_of_the_act(app, world, clock):
     with pytest.raises(Boom):
         await app.db.write(work)
     assert await all_entries(app) == []
-    assert len(await Review(app.db, app.engine).members(world.tess, world.noord)) == 4
+    assert len(await Groups(app.db).members(world.tess, world.noord)) == 4
 
 
 # -- looks at answers -----------------------------------------------------------------------

@@ -18,11 +18,12 @@ from sqlalchemy import create_engine, text
 
 from bot.bootstrap import App, build
 from bot.engine import Say
+from bot.privacy import PLAIN, CipherError, TextCipher, parse_keys
 from bot.settings import Settings, SettingsError, load_settings
-from bot.store.crypto import PLAIN, CipherError, TextCipher, parse_keys, rotate
 from bot.store.db import sync_url
 from bot.store.models import Group, Membership, Organisation, Person
 from bot.store.repo import Repository
+from bot.store.rotation import rotate
 
 OLD_KEY = Fernet.generate_key().decode()
 NEW_KEY = Fernet.generate_key().decode()
@@ -297,7 +298,7 @@ async def test_a_push_note_is_sealed_shown_plain_and_rotated(sealed):
     """A trainer's note may name a case: sealed at rest like answers, plain where shown."""
     note = "Denk aan de casus uit de brommerwerkplaats"
     tess, _sam = await people(sealed)
-    (group,) = await sealed.review.groups(tess)
+    (group,) = await sealed.groups.groups(tess)
     summary = await sealed.pushes.create(
         tess, group.id, "drijfveren", None, note=note, override_quiet=True
     )

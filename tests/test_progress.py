@@ -11,7 +11,7 @@ from PIL import Image
 
 from bot.dialogues.model import CRAFT_ELEMENTS
 from bot.engine import Say
-from bot.progress import (
+from bot.services.progress import (
     CAPTION_LIMIT,
     COLOURS,
     HEIGHT,

@@ -15,7 +15,15 @@ from datetime import timedelta
 
 import pytest
 
-from bot.pushes import _PROGRESS_OF, CLAIMED, IN_FLIGHT, UNCONFIRMED, UNSETTLED, ClaimLost, Pushes
+from bot.services.pushes import (
+    CLAIMED,
+    IN_FLIGHT,
+    PROGRESS_OF,
+    UNCONFIRMED,
+    UNSETTLED,
+    ClaimLost,
+    Pushes,
+)
 from bot.store.models import Delivery
 from tests import test_pushes
 from tests.test_pushes import (
@@ -48,7 +56,7 @@ async def test_a_claim_that_never_left_is_sent_again_one_in_flight_is_not(
     assert [rows[p].status for p in world.pros] == ["in_flight", "delivered", "sending"]
 
     clock.advance(LEASE + timedelta(seconds=1))
-    caplog.set_level(logging.INFO, logger="bot.pushes")
+    caplog.set_level(logging.INFO, logger="bot.services.pushes")
     again = await pushes.claim_due()
     assert [x.person_id for x in again] == [c.person_id]  # only the one that never left
     row = (await deliveries(db, push.id))[a.person_id]
@@ -170,7 +178,7 @@ async def test_a_reminder_in_flight_is_counted_sent_and_not_sent_again(
     assert await pushes.status_of(reminders[0].person_id, push_id) == "delivered"
 
     clock.advance(LEASE + timedelta(seconds=1))
-    caplog.set_level(logging.WARNING, logger="bot.pushes")
+    caplog.set_level(logging.WARNING, logger="bot.services.pushes")
     assert await pushes.claim_due() == []  # settles the one in flight
     again = await pushes.claim_reminders()
     assert sorted(r.person_id for r in again) == sorted(r.person_id for r in reminders[1:])
@@ -211,5 +219,5 @@ def test_every_delivery_status_fits_its_column():
     """Statuses are plain strings (no CHECK constraint), but PostgreSQL enforces the
     column's length."""
     length = Delivery.__table__.c.status.type.length
-    statuses = {*UNSETTLED, *CLAIMED.values(), *IN_FLIGHT.values(), *_PROGRESS_OF}
+    statuses = {*UNSETTLED, *CLAIMED.values(), *IN_FLIGHT.values(), *PROGRESS_OF}
     assert max(map(len, statuses)) <= length

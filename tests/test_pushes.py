@@ -15,8 +15,8 @@ import pytest
 from sqlalchemy import delete, select
 
 from bot.clock import FakeClock
-from bot.engine.types import RunState
-from bot.pushes import (
+from bot.engine import RunState
+from bot.services.pushes import (
     TZ,
     Claim,
     PushError,

@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 from bot.bootstrap import App, build
 from bot.clock import FakeClock
 from bot.engine import Answer, RunState
-from bot.retention import cutoff, due_for_purge, purge, purge_all
+from bot.services.retention import cutoff, due_for_purge, purge, purge_all
 from bot.settings import Settings
 from bot.store.models import AnswerRow, Feedback, Person, Run
 from bot.store.repo import Repository

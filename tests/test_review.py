@@ -21,8 +21,9 @@ from sqlalchemy import select
 from bot.bootstrap import App, build
 from bot.dialogues.catalog import Catalog, load_catalog
 from bot.engine import Answer, RunState
-from bot.members import Members
-from bot.review import AccessDenied, Gone, Review
+from bot.services.groups import Groups
+from bot.services.membership import Members
+from bot.services.review import AccessDenied, Gone, Review
 from bot.settings import REPO_ROOT, Settings
 from bot.store.models import (
     AnswerRow,
@@ -117,9 +118,9 @@ async def build_world(app: App) -> World:
         )
 
     world = await app.db.write(work)
-    review = Review(app.db, app.engine)
-    await review.remove_member(world.tess, world.noord, world.rik)
-    await review.remove_member(world.tess, world.noord, world.ruud)
+    trainers = Groups(app.db)
+    await trainers.remove_member(world.tess, world.noord, world.rik)
+    await trainers.remove_member(world.tess, world.noord, world.ruud)
     return world
 
 
@@ -147,6 +148,11 @@ async def app(settings: Settings, catalog: Catalog) -> AsyncIterator[App]:
 @pytest.fixture
 async def world(app: App) -> World:
     return await build_world(app)
+
+
+@pytest.fixture
+def groups(app: App) -> Groups:
+    return Groups(app.db)
 
 
 @pytest.fixture
@@ -244,21 +250,21 @@ async def answer_id(app: App, run_id: int, key: str) -> int:
 # -- groups, members, invites --------------------------------------------------------
 
 
-async def test_groups_lists_every_group_of_the_viewer_with_their_role(review, world):
-    noord = await review.groups(world.tess)
+async def test_groups_lists_every_group_of_the_viewer_with_their_role(review, world, groups):
+    noord = await groups.groups(world.tess)
     assert [(g.name, g.organisation, g.role, g.members) for g in noord] == [
         ("Noord", "Amsterdam", "trainer", 7)  # Rik and Ruud were removed and no longer count
     ]
-    assert [(g.name, g.role) for g in await review.groups(world.cora)] == [("Noord", "coordinator")]
-    assert [(g.name, g.role) for g in await review.groups(world.hanna)] == [
+    assert [(g.name, g.role) for g in await groups.groups(world.cora)] == [("Noord", "coordinator")]
+    assert [(g.name, g.role) for g in await groups.groups(world.hanna)] == [
         ("Centrum", "professional")
     ]
-    assert await review.groups(world.rik) == []
-    assert await review.groups(world.olaf) == []
+    assert await groups.groups(world.rik) == []
+    assert await groups.groups(world.olaf) == []
 
 
-async def test_members_only_for_a_trainer_of_the_group(review, world):
-    members = await review.members(world.tess, world.noord)
+async def test_members_only_for_a_trainer_of_the_group(review, world, groups):
+    members = await groups.members(world.tess, world.noord)
     assert [(m.first_name, m.role) for m in members] == [
         ("Tess", "trainer"),
         ("Cora", "coordinator"),
@@ -269,110 +275,112 @@ async def test_members_only_for_a_trainer_of_the_group(review, world):
         ("Emre", "professional"),
     ]
     assert all(m.active and m.joined_at.tzinfo is not None for m in members)
-    await assert_denied(world, lambda v: review.members(v, world.noord))
+    await assert_denied(world, lambda v: groups.members(v, world.noord))
     with pytest.raises(Gone):
-        await review.members(world.tess, 9999)
+        await groups.members(world.tess, 9999)
 
 
-async def test_remove_member_ends_access_at_once(app, review, world):
+async def test_remove_member_ends_access_at_once(app, review, world, groups):
     run = await add_run(app, world.anna, "zolder", zolder("benoemen"))
     tara = await Members(app.db).join(
         "telegram",
         "tara",
         "Tara",
         "nl",
-        await review.invite(world.tess, world.noord, "trainer", None, None),
+        await groups.invite(world.tess, world.noord, "trainer", None, None),
     )
     assert tara.who is not None
     tara_id = tara.who.id
     # Tara, a trainer of Noord, sees Anna's answers and the members; so does Tess.
     assert [r.run_id for r in await review.runs_of(tara_id, world.anna)] == [run]
-    assert len(await review.members(tara_id, world.noord)) == 8
-    tara_code = await review.invite(tara_id, world.noord, "professional", None, None)
+    assert len(await groups.members(tara_id, world.noord)) == 8
+    tara_code = await groups.invite(tara_id, world.noord, "professional", None, None)
 
-    await review.remove_member(world.tess, world.noord, tara_id)
+    await groups.remove_member(world.tess, world.noord, tara_id)
 
     with pytest.raises(AccessDenied):
         await review.runs_of(tara_id, world.anna)
     with pytest.raises(AccessDenied):
-        await review.members(tara_id, world.noord)
+        await groups.members(tara_id, world.noord)
     with pytest.raises(AccessDenied):
-        await review.invite(tara_id, world.noord, "professional", None, None)
+        await groups.invite(tara_id, world.noord, "professional", None, None)
     with pytest.raises(AccessDenied):
         await review.add_feedback(tara_id, await answer_id(app, run, "keuze"), "Goed zo")
-    assert not await review.is_trainer(tara_id)
+    assert not await groups.is_trainer(tara_id)
     # The link Tara made no longer opens the group.
     assert (await Members(app.db).check_invite(tara_code)).status == "invalid"
 
     # A removed professional: Tess no longer sees Anna; Anna still sees her own answers.
-    await review.remove_member(world.tess, world.noord, world.anna)
+    await groups.remove_member(world.tess, world.noord, world.anna)
     with pytest.raises(AccessDenied):
         await review.runs_of(world.tess, world.anna)
     assert [r.run_id for r in await review.runs_of(world.anna, world.anna)] == [run]
-    assert world.anna not in {m.person_id for m in await review.members(world.tess, world.noord)}
+    assert world.anna not in {m.person_id for m in await groups.members(world.tess, world.noord)}
 
 
-async def test_a_removed_member_cannot_rejoin_through_a_link_from_before(app, review, world):
+async def test_a_removed_member_cannot_rejoin_through_a_link_from_before(
+    app, review, world, groups
+):
     """The group's shared multi-use link keeps working for everyone but the person a
     trainer removed; an invite made after the removal lets them back in."""
     members = Members(app.db)
-    shared = await review.invite(world.tess, world.noord, "professional", None, None)
-    await review.remove_member(world.tess, world.noord, world.anna)
+    shared = await groups.invite(world.tess, world.noord, "professional", None, None)
+    await groups.remove_member(world.tess, world.noord, world.anna)
 
     refused = await members.join("telegram", "anna", "Anna", "en", shared)
     assert refused.status == "removed"
     assert refused.group == "Noord"
-    assert world.anna not in {m.person_id for m in await review.members(world.tess, world.noord)}
+    assert world.anna not in {m.person_id for m in await groups.members(world.tess, world.noord)}
     assert (await members.join("telegram", "olaf", "Olaf", "nl", shared)).status == "joined_also"
 
-    again = await review.invite(world.tess, world.noord, "professional", None, 1)
+    again = await groups.invite(world.tess, world.noord, "professional", None, 1)
     assert (await members.join("telegram", "anna", "Anna", "en", again)).status == "joined_also"
-    assert world.anna in {m.person_id for m in await review.members(world.tess, world.noord)}
+    assert world.anna in {m.person_id for m in await groups.members(world.tess, world.noord)}
     # back in: the old link now says so, and a second removal starts over
     assert (await members.join("telegram", "anna", "Anna", "en", shared)).status == (
         "already_member"
     )
-    await review.remove_member(world.tess, world.noord, world.anna)
+    await groups.remove_member(world.tess, world.noord, world.anna)
     assert (await members.join("telegram", "anna", "Anna", "en", again)).status == "used_up"
     assert (await members.join("telegram", "anna", "Anna", "en", shared)).status == "removed"
 
 
-async def test_remove_member_rules(review, world):
+async def test_remove_member_rules(review, world, groups):
     with pytest.raises(AccessDenied):  # not oneself
-        await review.remove_member(world.tess, world.noord, world.tess)
+        await groups.remove_member(world.tess, world.noord, world.tess)
     with pytest.raises(AccessDenied):  # a coordinator is not a trainer's to remove
-        await review.remove_member(world.tess, world.noord, world.cora)
+        await groups.remove_member(world.tess, world.noord, world.cora)
     with pytest.raises(Gone):  # removed already
-        await review.remove_member(world.tess, world.noord, world.ruud)
+        await groups.remove_member(world.tess, world.noord, world.ruud)
     with pytest.raises(Gone):  # never a member of this group
-        await review.remove_member(world.tess, world.noord, world.gijs)
+        await groups.remove_member(world.tess, world.noord, world.gijs)
     with pytest.raises(Gone):
-        await review.remove_member(world.tess, 9999, world.anna)
-    await assert_denied(world, lambda v: review.remove_member(v, world.noord, world.emre))
-    assert world.emre in {m.person_id for m in await review.members(world.tess, world.noord)}
+        await groups.remove_member(world.tess, 9999, world.anna)
+    await assert_denied(world, lambda v: groups.remove_member(v, world.noord, world.emre))
+    assert world.emre in {m.person_id for m in await groups.members(world.tess, world.noord)}
     # Another trainer's professional stays out of reach, also when named directly.
     with pytest.raises(AccessDenied):
-        await review.remove_member(world.tess, world.zuid, world.gijs)
+        await groups.remove_member(world.tess, world.zuid, world.gijs)
 
 
-async def test_invite_codes_open_the_group_with_their_role(app, review, world):
+async def test_invite_codes_open_the_group_with_their_role(app, review, world, groups):
     members = Members(app.db)
     expires = datetime.now(UTC) + timedelta(days=2)
-    code = await review.invite(world.tess, world.noord, "professional", expires, 1)
+    code = await groups.invite(world.tess, world.noord, "professional", expires, 1)
     check = await members.check_invite(code)
     assert (check.status, check.group, check.role) == ("ok", "Noord", "professional")
     joined = await members.join("telegram", "ivo", "Ivo", "nl", code)
     assert joined.status == "joined"
     assert (await members.join("telegram", "jet", "Jet", "nl", code)).status == "used_up"
     assert joined.who is not None
-    assert [(g.name, g.role) for g in await review.groups(joined.who.id)] == [
+    assert [(g.name, g.role) for g in await groups.groups(joined.who.id)] == [
         ("Noord", "professional")
     ]
 
-    trainer_code = await review.invite(world.tess, world.noord, "trainer", None, None)
+    trainer_code = await groups.invite(world.tess, world.noord, "trainer", None, None)
     kees = await members.join("telegram", "kees", "Kees", "nl", trainer_code)
     assert kees.who is not None
-    assert await review.is_trainer(kees.who.id)
+    assert await groups.is_trainer(kees.who.id)
 
     def stored(session: Any) -> Invite:
         return (session.execute(select(Invite).where(Invite.code == code))).scalar_one()
@@ -381,29 +389,29 @@ async def test_invite_codes_open_the_group_with_their_role(app, review, world):
     assert (invite.created_by, invite.expires_at, invite.max_uses) == (world.tess, expires, 1)
 
 
-async def test_invite_rules(review, world):
+async def test_invite_rules(review, world, groups):
     with pytest.raises(AccessDenied):  # coordinators are invited by the operator only
-        await review.invite(world.tess, world.noord, "coordinator", None, None)
+        await groups.invite(world.tess, world.noord, "coordinator", None, None)
     with pytest.raises(ValueError, match="role"):
-        await review.invite(world.tess, world.noord, "admin", None, None)
+        await groups.invite(world.tess, world.noord, "admin", None, None)
     with pytest.raises(ValueError, match="past"):
-        await review.invite(world.tess, world.noord, "professional", datetime.now(UTC), None)
+        await groups.invite(world.tess, world.noord, "professional", datetime.now(UTC), None)
     with pytest.raises(ValueError, match="timezone"):
-        await review.invite(world.tess, world.noord, "professional", datetime(2030, 1, 1), None)
+        await groups.invite(world.tess, world.noord, "professional", datetime(2030, 1, 1), None)
     with pytest.raises(ValueError, match="max_uses"):
-        await review.invite(world.tess, world.noord, "professional", None, 0)
+        await groups.invite(world.tess, world.noord, "professional", None, 0)
     with pytest.raises(Gone):
-        await review.invite(world.tess, 9999, "professional", None, None)
-    await assert_denied(world, lambda v: review.invite(v, world.noord, "professional", None, None))
+        await groups.invite(world.tess, 9999, "professional", None, None)
+    await assert_denied(world, lambda v: groups.invite(v, world.noord, "professional", None, None))
     with pytest.raises(AccessDenied):  # a trainer, but of another group
-        await review.invite(world.tess, world.centrum, "trainer", None, None)
+        await groups.invite(world.tess, world.centrum, "trainer", None, None)
 
 
-async def test_is_trainer(review, world):
-    assert await review.is_trainer(world.tess)
-    assert await review.is_trainer(world.uma)
+async def test_is_trainer(review, world, groups):
+    assert await groups.is_trainer(world.tess)
+    assert await groups.is_trainer(world.uma)
     for name in ("anna", "cora", "rik", "olaf"):
-        assert not await review.is_trainer(world.people[name]), name
+        assert not await groups.is_trainer(world.people[name]), name
 
 
 # -- answers -----------------------------------------------------------------------
@@ -555,7 +563,7 @@ async def test_feedback_text_and_erased_answers(app, review, world):
 # -- the professional's view of the group ------------------------------------------
 
 
-async def test_group_choices_need_five_people_and_show_no_names(app, review, world):
+async def test_group_choices_need_five_people_and_show_no_names(app, review, world, groups):
     runs = {}
     for name, choice in (("anna", "benoemen"), ("bram", "benoemen"), ("chris", "doorvragen")):
         runs[name] = await add_run(app, world.people[name], "zolder", zolder(choice, "no"))
@@ -593,7 +601,7 @@ async def test_group_choices_need_five_people_and_show_no_names(app, review, wor
     assert choices["steun_bekend"] == {"Ja": 3, "Nee": 2}
 
     # A removed member no longer counts: back under five for the yes/no question.
-    await review.remove_member(world.tess, world.noord, world.chris)
+    await groups.remove_member(world.tess, world.noord, world.chris)
     choices = await review.group_choices(world.anna, runs["anna"])
     assert choices is not None
     assert set(choices) == {"keuze"}

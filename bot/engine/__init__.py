@@ -4,7 +4,8 @@ It knows nothing of Telegram, SQL or the web: it takes a run and one input and
 returns the new run, what to store and what to show, all as plain data.
 """
 
-from bot.engine.engine import Engine
+from bot.engine.engine import Engine, UnknownDialogue
+from bot.engine.render import Renderer
 from bot.engine.types import (
     Answer,
     Confirm,
@@ -37,9 +38,11 @@ __all__ = [
     "Outcome",
     "Pick",
     "Progress",
+    "Renderer",
     "Reply",
     "RunState",
     "Say",
     "Toggle",
+    "UnknownDialogue",
     "Widget",
 ]

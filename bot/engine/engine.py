@@ -32,7 +32,7 @@ from bot.engine.types import (
     Say,
     Toggle,
 )
-from bot.privacy.detect import find_identifying
+from bot.privacy import find_identifying
 
 _NON_WORD = re.compile(r"[^\w]+")
 _SMALL_INT = re.compile(r"[+-]?\d{1,3}")
@@ -222,51 +222,23 @@ class Engine:
         kind = plan.input_kind
         ask = plan.state.ask
         if kind == "continue":
-            if isinstance(given, Continue | Confirm):
-                return None
-            if isinstance(given, Pick) and given.option == "continue":
-                return None
-            label = self.render.text(ctx, "common.continue")
-            if isinstance(given, Say) and _norm(given.text) in _CONTINUE_WORDS | {_norm(label)}:
-                return None
-            return _Rejection("common.reprompt.continue")
+            return self._parse_continue(given, ctx)
         if kind == "text" and ask and ask.text:
-            if not isinstance(given, Say):
-                return _Rejection("common.reprompt.text_empty")
-            text = given.text.strip()
-            if not text:
-                return _Rejection("common.reprompt.text_empty")
-            if len(text) < ask.text.min:
-                return _Rejection("common.reprompt.text_short", min=ask.text.min, length=len(text))
-            if len(text) > ask.text.max:
-                return _Rejection("common.reprompt.text_long", max=ask.text.max, length=len(text))
-            return text
+            return _parse_text(given, ask.text.min, ask.text.max)
         if kind == "scale" and ask and ask.scale:
-            low, high = ask.scale.min, ask.scale.max
-            raw = (
-                given.option
-                if isinstance(given, Pick)
-                else given.text
-                if isinstance(given, Say)
-                else ""
-            )
-            number = _parse_int(raw)
-            if number is None or not low <= number <= high:
-                return _Rejection("common.reprompt.scale", min=low, max=high)
-            return number
+            return _parse_scale(given, ask.scale.min, ask.scale.max)
         if kind in ("choice", "yesno"):
-            if kind == "choice":
-                assert ask is not None
-                assert ask.choice is not None
-            ids, labels = plan.option_ids, plan.option_labels
-            key = "common.reprompt.yesno" if kind == "yesno" else "common.reprompt.choice"
-            if isinstance(given, Pick) and given.option in ids:
-                return given.option
-            if isinstance(given, Say):
-                found = _parse_one(given.text, ids, labels, yesno=kind == "yesno")
-                if found is not None:
-                    return found
-            return _Rejection(key, count=len(ids))
+            return _parse_option(plan, given, yesno=kind == "yesno")
+        return _Rejection("common.reprompt.continue")
+
+    def _parse_continue(self, given: Input, ctx: Context) -> Any:
+        if isinstance(given, Continue | Confirm):
+            return None
+        if isinstance(given, Pick) and given.option == "continue":
+            return None
+        label = self.render.text(ctx, "common.continue")
+        if isinstance(given, Say) and _norm(given.text) in _CONTINUE_WORDS | {_norm(label)}:
+            return None
         return _Rejection("common.reprompt.continue")
 
     def _navigate(
@@ -452,3 +424,37 @@ def _stored_elsewhere(compiled: CompiledDialogue, key: str, kept: set[str]) -> b
     return any(
         compiled.spec.states[name].store == key for name in kept if name in compiled.spec.states
     )
+
+
+def _parse_text(given: Input, least: int, most: int) -> str | _Rejection:
+    if not isinstance(given, Say):
+        return _Rejection("common.reprompt.text_empty")
+    text = given.text.strip()
+    if not text:
+        return _Rejection("common.reprompt.text_empty")
+    if len(text) < least:
+        return _Rejection("common.reprompt.text_short", min=least, length=len(text))
+    if len(text) > most:
+        return _Rejection("common.reprompt.text_long", max=most, length=len(text))
+    return text
+
+
+def _parse_scale(given: Input, low: int, high: int) -> int | _Rejection:
+    raw = given.option if isinstance(given, Pick) else given.text if isinstance(given, Say) else ""
+    number = _parse_int(raw)
+    if number is None or not low <= number <= high:
+        return _Rejection("common.reprompt.scale", min=low, max=high)
+    return number
+
+
+def _parse_option(plan: Prepared, given: Input, yesno: bool) -> str | _Rejection:
+    """A button pressed, or an option's number or label typed."""
+    ids, labels = plan.option_ids, plan.option_labels
+    if isinstance(given, Pick) and given.option in ids:
+        return given.option
+    if isinstance(given, Say):
+        found = _parse_one(given.text, ids, labels, yesno=yesno)
+        if found is not None:
+            return found
+    key = "common.reprompt.yesno" if yesno else "common.reprompt.choice"
+    return _Rejection(key, count=len(ids))

@@ -13,7 +13,7 @@ once a Renderer is built, as the Engine already does when it compiles it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -318,6 +318,43 @@ class Renderer:
         def get(key: str) -> str:
             return table.get(key, key)
 
+        pieces = self._pieces(state, get, ctx)
+        widget = _widget(state, get)
+        every = frozenset().union(*(p.names for p in pieces)) if pieces else _NO_NAMES
+        answers: list[Any] = []
+        if state.input_kind in ("choice", "yesno"):
+            answers = list(widget.ids)
+        elif state.input_kind == "scale" and widget.low_n is not None and widget.high_n is not None:
+            answers = list(range(widget.low_n, widget.high_n + 1))
+        echoes = {
+            value: self.text(ctx, "common.echo", answer=self.answer_label(state, value, ctx))
+            for value in answers
+        }
+        return Prepared(
+            state=state,
+            input_kind=state.input_kind,
+            end=state.end,
+            pieces=pieces,
+            names=every,
+            widget_kind=widget.shown,
+            options=widget.options,
+            ticked=widget.ticked,
+            confirm=widget.confirm,
+            low=widget.low,
+            high=widget.high,
+            min=widget.low_n,
+            max=widget.high_n,
+            option_ids=widget.ids,
+            option_labels=widget.labels,
+            remaining=compiled.remaining.get(name, 1),
+            frame=self._frame(code),
+            echoes=echoes,
+            progress={},
+            most_done=len(compiled.spec.states),
+        )
+
+    def _pieces(self, state: State, get: Callable[[str], str], ctx: Context) -> tuple[Piece, ...]:
+        """The state's texts and card, rendered now where they need nobody's answers."""
         pieces: list[Piece] = []
         for key in state.says:
             text = get(key)
@@ -330,67 +367,54 @@ class Renderer:
             if not names:
                 ready = self._card(body, title, {}, ctx)
             pieces.append(Piece("card", body, title, names, ready))
-        kind = state.input_kind
-        ask = state.ask
-        options: tuple[Option, ...] = ()
-        ticked: tuple[Option, ...] = ()
-        confirm = low = high = None
-        low_n: int | None = None
-        high_n: int | None = None
-        ids: tuple[str, ...] = ()
-        labels: tuple[str, ...] = ()
-        shown = kind or "continue"
-        if shown == "choice" and ask and ask.choice:
-            options = tuple(Option(oid, get(k)) for oid, k in ask.choice.options.items())
-            ids, labels = tuple(ask.choice.options), tuple(o.label for o in options)
-        elif shown == "multi" and ask and ask.multi:
-            options = tuple(Option(oid, get(k)) for oid, k in ask.multi.options.items())
-            ticked = tuple(Option(o.id, o.label, True) for o in options)
-            confirm = get("common.confirm")
-            low_n, high_n = ask.multi.min, ask.multi.max
-        elif shown == "scale" and ask and ask.scale:
-            scale = ask.scale
-            options = tuple(Option(str(n), str(n)) for n in range(scale.min, scale.max + 1))
-            low = get(scale.low) if scale.low else None
-            high = get(scale.high) if scale.high else None
-            low_n, high_n = scale.min, scale.max
-        elif shown == "yesno":
-            options = (Option("yes", get("common.yes")), Option("no", get("common.no")))
-            ids, labels = ("yes", "no"), (options[0].label, options[1].label)
-        elif shown == "text" and ask and ask.text:
-            low_n, high_n = ask.text.min, ask.text.max
-        else:
-            shown = "continue"
-            options = (Option("continue", get("common.continue")),)
-        every = frozenset().union(*(p.names for p in pieces)) if pieces else _NO_NAMES
-        answers: list[Any] = []
-        if kind in ("choice", "yesno"):
-            answers = list(ids)
-        elif kind == "scale" and low_n is not None and high_n is not None:
-            answers = list(range(low_n, high_n + 1))
-        echoes = {
-            value: self.text(ctx, "common.echo", answer=self.answer_label(state, value, ctx))
-            for value in answers
-        }
-        return Prepared(
-            state=state,
-            input_kind=kind,
-            end=state.end,
-            pieces=tuple(pieces),
-            names=every,
-            widget_kind=shown,
-            options=options,
-            ticked=ticked,
-            confirm=confirm,
-            low=low,
-            high=high,
-            min=low_n,
-            max=high_n,
-            option_ids=ids,
-            option_labels=labels,
-            remaining=compiled.remaining.get(name, 1),
-            frame=self._frame(code),
-            echoes=echoes,
-            progress={},
-            most_done=len(compiled.spec.states),
+        return tuple(pieces)
+
+
+@dataclass(frozen=True)
+class _Widget:
+    """How a state asks for its answer: buttons, a scale, free text, or just "continue"."""
+
+    shown: str
+    options: tuple[Option, ...] = ()
+    ticked: tuple[Option, ...] = ()
+    confirm: str | None = None
+    low: str | None = None
+    high: str | None = None
+    low_n: int | None = None
+    high_n: int | None = None
+    ids: tuple[str, ...] = ()
+    labels: tuple[str, ...] = ()
+
+
+def _widget(state: State, get: Callable[[str], str]) -> _Widget:
+    """The widget for the state's question, with its labels in one locale."""
+    ask = state.ask
+    kind = state.input_kind
+    if kind == "choice" and ask and ask.choice:
+        options = tuple(Option(oid, get(k)) for oid, k in ask.choice.options.items())
+        return _Widget(kind, options, ids=tuple(ask.choice.options), labels=_labels(options))
+    if kind == "multi" and ask and ask.multi:
+        options = tuple(Option(oid, get(k)) for oid, k in ask.multi.options.items())
+        ticked = tuple(Option(o.id, o.label, True) for o in options)
+        confirm = get("common.confirm")
+        return _Widget(kind, options, ticked, confirm, low_n=ask.multi.min, high_n=ask.multi.max)
+    if kind == "scale" and ask and ask.scale:
+        scale = ask.scale
+        return _Widget(
+            kind,
+            tuple(Option(str(n), str(n)) for n in range(scale.min, scale.max + 1)),
+            low=get(scale.low) if scale.low else None,
+            high=get(scale.high) if scale.high else None,
+            low_n=scale.min,
+            high_n=scale.max,
         )
+    if kind == "yesno":
+        options = (Option("yes", get("common.yes")), Option("no", get("common.no")))
+        return _Widget(kind, options, ids=("yes", "no"), labels=_labels(options))
+    if kind == "text" and ask and ask.text:
+        return _Widget(kind, low_n=ask.text.min, high_n=ask.text.max)
+    return _Widget("continue", (Option("continue", get("common.continue")),))
+
+
+def _labels(options: tuple[Option, ...]) -> tuple[str, ...]:
+    return tuple(o.label for o in options)

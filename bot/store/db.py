@@ -20,15 +20,15 @@ import inspect
 import logging
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import Engine, event, text
 from sqlalchemy import create_engine as create_sync_engine
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL, CursorResult, Result, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from bot.store.direct import Direct
+from bot.store.driver import Direct
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -258,6 +258,15 @@ class Database:
         self._threads.shutdown(wait=True)
         self.engine.dispose()
         self._threads, self._writer = self._executors()
+
+
+def affected(result: Result[Any]) -> int:
+    """How many rows an UPDATE or DELETE changed (0 when the driver cannot tell).
+
+    `Session.execute` is typed as returning a plain Result; for DML it is a
+    CursorResult, which alone carries the row count.
+    """
+    return cast(CursorResult[Any], result).rowcount or 0
 
 
 def describe(exc: BaseException) -> str:

@@ -261,8 +261,8 @@ class Delivery(Base):
     push_id: Mapped[int] = mapped_column(ForeignKey("pushes.id", ondelete="CASCADE"), index=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
     # pending, sending, in_flight, delivered, reminding, remind_in_flight, failed or skipped
-    # (bot/pushes.py). A plain string, no CHECK constraint: a new status needs no migration,
-    # only to fit in 16 characters.
+    # (bot/services/pushes/outbox.py). A plain string, no CHECK constraint: a new status needs
+    # no migration, only to fit in 16 characters.
     status: Mapped[str] = mapped_column(String(16), default="pending")
     next_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)

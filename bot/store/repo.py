@@ -17,10 +17,10 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.engine.types import Answer, RunState
+from bot.engine import Answer, RunState
+from bot.privacy import PLAIN, TextCipher
 from bot.store import direct
-from bot.store.crypto import PLAIN, TextCipher
-from bot.store.direct import Direct
+from bot.store.driver import Direct
 from bot.store.models import (
     ROLES,
     AnswerRow,
@@ -62,7 +62,7 @@ class Repository:
     """Data access within one session/transaction.
 
     `cipher` seals free-text answers on the way in and opens them on the way out,
-    so callers only ever see plain text (see bot/store/crypto.py).
+    so callers only ever see plain text (see bot/privacy/cipher.py).
     """
 
     def __init__(self, session: Session, cipher: TextCipher = PLAIN) -> None:

@@ -7,7 +7,7 @@ limiter calls back through `rate_limit_args`, see `CallOptions`), not when the
 batch was claimed, since most of a batch waits in the limiter. So a crash in the
 middle forgets nobody (claimed messages that never left are claimed again after
 the lease) and sends nothing twice (a message in flight at the crash is counted
-as delivered, never resent; see bot/pushes.py for why and what it costs).
+as delivered, never resent; see bot/services/pushes/outbox.py for why and what it costs).
 Several workers can run this side by side.
 """
 
@@ -21,18 +21,20 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardMarkup
 from telegram.constants import ParseMode
 from telegram.error import Forbidden, TelegramError
 
 from bot.clock import Clock, SystemClock
 from bot.dialogues.catalog import Catalog
 from bot.dialogues.content import fill
-from bot.pushes import Claim, ClaimLost, Pushes
-from bot.retention import due_for_purge
-from bot.review import FeedbackNotice, Review
+from bot.services.pushes import Claim, ClaimLost, Pushes
+from bot.services.retention import due_for_purge
+from bot.services.review import FeedbackNotice, Review
+from bot.telegram.channel import button
 from bot.telegram.limiter import CallOptions, ChatRateLimiter
-from bot.telegram.render import esc
+from bot.telegram.outgoing import esc
+from bot.telegram.presses import RemindersOffPress, StartPushPress
 
 log = logging.getLogger(__name__)
 
@@ -146,14 +148,16 @@ class Dispatcher:
             lines.append(f"<i>{esc(self.text(claim, 'pro.push_note', values))}</i>")
         rows = [
             [
-                _button(
+                button(
                     self.text(claim, "pro.btn_start", values),
-                    f"s:{claim.push_id}:{claim.dialogue_id}",
+                    StartPushPress(claim.push_id, claim.dialogue_id),
                 )
             ]
         ]
         if claim.kind == "reminder":
-            rows.append([_button(self.text(claim, "pro.btn_no_reminders", values), "rq")])
+            rows.append(
+                [button(self.text(claim, "pro.btn_no_reminders", values), RemindersOffPress())]
+            )
         try:
             message = await self.bot.send_message(
                 int(claim.external_id),
@@ -189,7 +193,3 @@ class Dispatcher:
 
     def text(self, claim: Claim, key: str, values: dict[str, str]) -> str:
         return fill(self.catalog.text(claim.locale, key), values)
-
-
-def _button(label: str, data: str) -> InlineKeyboardButton:
-    return InlineKeyboardButton(label, callback_data=data)

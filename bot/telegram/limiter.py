@@ -19,7 +19,8 @@ through, because delaying a callback answer makes the user's button spin.
 A caller can pass :class:`CallOptions` as ``rate_limit_args`` to be told the moment its
 request really leaves (``before_send``): a push is marked "in flight" in the database
 there, and not when it was claimed, because most of a push batch waits here for its slot
-and must still be sent again if the process dies while waiting (see ``bot/pushes.py``).
+and must still be sent again if the process dies while waiting (see
+``bot/services/pushes/outbox.py``).
 """
 
 from __future__ import annotations

@@ -13,18 +13,40 @@ import hashlib
 import hmac
 import logging
 import os
+import signal
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlparse
 
-from bot.bootstrap import App, build, load_catalog
-from bot.dialogues.catalog import Catalog
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse
+from starlette.routing import Route
+from telegram import Update
+from telegram.ext import Application, BaseRateLimiter
+
+from bot.services.app import App
 from bot.settings import Settings
-from bot.store.db import StoreError
-from bot.store.migrate import upgrade
+from bot.telegram.channel import PTBApplication, TelegramChannel
+from bot.telegram.dispatch import Dispatcher
+from bot.telegram.errors import Failures, process_durably
+from bot.telegram.exercises import ExerciseChat
+from bot.telegram.joining import JoiningChat
+from bot.telegram.limiter import ChatRateLimiter
+from bot.telegram.menus import MenuChat
+from bot.telegram.outcomes import Outcomes
+from bot.telegram.progress_chat import ProgressChannel
+from bot.telegram.rights_chat import RightsChannel
+from bot.telegram.trainer import TrainerChannel
 
 log = logging.getLogger(__name__)
+#: Builds the services once the bot's event loop runs (`bootstrap.build`, bound to settings).
+BuildApp = Callable[[], Awaitable[App]]
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+
+class Handlers(Protocol):
+    def register(self, application: PTBApplication) -> None: ...
 
 
 def _ptb_setup() -> None:
@@ -36,14 +58,10 @@ def make_application(
     settings: Settings,
     request: Any = None,
     get_updates_request: Any = None,
-    rate_limiter: Any = None,
-) -> Any:
+    rate_limiter: BaseRateLimiter[Any] | None = None,
+) -> PTBApplication:
     """A PTB Application for our settings (requests and limiter injectable for tests)."""
     _ptb_setup()
-    from telegram.ext import Application
-
-    from bot.telegram.limiter import ChatRateLimiter
-
     assert settings.telegram_token is not None
     builder = Application.builder().token(settings.telegram_token.get_secret_value())
     if settings.telegram_api_url:
@@ -59,65 +77,59 @@ def make_application(
     return builder.rate_limiter(limiter).concurrent_updates(True).build()
 
 
-def attach(application: Any, app: App) -> Any:
+def attach(application: PTBApplication, app: App) -> TelegramChannel:
     """Register our handlers on a PTB application; returns the channel.
 
-    Trainer handlers go first: their buttons and typed tasks match before the
-    exercise handlers.
+    Order matters: PTB hands an update to the first handler that matches. Every
+    command and every family of buttons with a pattern comes first, then the
+    catch-alls: unknown commands, typed text, any other message, any other button.
     """
-    from bot.rights import Rights
-    from bot.telegram.channel import TelegramChannel
-    from bot.telegram.progress import ProgressChannel
-    from bot.telegram.rights import RightsChannel
-    from bot.telegram.trainer import TrainerChannel
-
     channel = TelegramChannel(app.coach, app.members, app.catalog, app.settings.locale)
-    TrainerChannel(
-        channel, app.review, app.pushes, app.drafts, app.clock, app.settings, app.db
-    ).register(application)
-    ProgressChannel(channel, app.db).register(application)
-    RightsChannel(channel, Rights(app.db, app.cipher.open), app.settings.retention_months).register(
-        application
+    outcomes = Outcomes(channel)
+    parts: tuple[Handlers, ...] = (
+        TrainerChannel(channel, app, outcomes),
+        ProgressChannel(channel, app.progress),
+        RightsChannel(channel, app.rights, app.settings.retention_months),
+        JoiningChat(channel),
+        MenuChat(channel),
+        ExerciseChat(channel, outcomes),
+        channel,
+        Failures(channel),
     )
-    channel.register(application)
+    for part in parts:
+        part.register(application)
     return channel
 
 
-def dispatcher(application: Any, app: App) -> Any:
+def dispatcher(application: PTBApplication, app: App) -> Dispatcher:
     """The push sender for this application's bot."""
-    from bot.retention import purge
-    from bot.telegram.dispatch import Dispatcher
-
     return Dispatcher(
         application.bot,
         app.pushes,
         app.catalog,
         review=app.review,
-        upkeep=lambda: purge(app.db, app.clock, app.settings.retention_months),
+        upkeep=app.retention.purge,
         clock=app.clock,
     )
 
 
-def run_bot(settings: Settings) -> int:
-    """`straatwijs run`: refuse invalid dialogues, migrate, then poll or serve the webhook."""
-    catalog = load_catalog(settings)
-    upgrade(settings.database_url)
+def run_bot(settings: Settings, build_app: BuildApp) -> int:
+    """`straatwijs run` after the dialogues were checked and the database migrated:
+    poll, or serve the webhook when STRAATWIJS_WEBHOOK_URL is set."""
     if settings.webhook_url:
-        asyncio.run(serve_webhook(settings, catalog))
+        asyncio.run(serve_webhook(settings, build_app))
     else:
-        run_polling(settings, catalog)
+        run_polling(settings, build_app)
     return 0
 
 
-def run_polling(settings: Settings, catalog: Catalog) -> None:
+def run_polling(settings: Settings, build_app: BuildApp) -> None:
     """Long polling until SIGINT/SIGTERM; pending updates sent while down are handled."""
-    from telegram import Update
-
     application = make_application(settings)
     holder: dict[str, Any] = {}
 
-    async def post_init(application: Any) -> None:
-        app = await build(settings, migrate=False, catalog=catalog)
+    async def post_init(application: PTBApplication) -> None:
+        app = await build_app()
         holder["app"] = app
         channel = attach(application, app)
         await channel.publish_commands(application)
@@ -125,7 +137,7 @@ def run_polling(settings: Settings, catalog: Catalog) -> None:
         holder["sender"] = asyncio.create_task(pusher.run())
         log.info("polling as @%s", application.bot.username)
 
-    async def post_shutdown(application: Any) -> None:
+    async def post_shutdown(application: PTBApplication) -> None:
         sender = holder.get("sender")
         if sender is not None:
             await holder["dispatcher"].stop(sender)
@@ -148,20 +160,16 @@ def webhook_secret(settings: Settings) -> str:
 
 
 def webhook_app(
-    application: Any, secret: str, path: str, ping: Callable[[], Awaitable[None]] | None = None
-) -> Any:
+    application: PTBApplication,
+    secret: str,
+    path: str,
+    healthy: Callable[[], Awaitable[bool]] | None = None,
+) -> Starlette:
     """The ASGI app Telegram posts to: checks the secret, handles, then answers.
 
-    `/healthz` answers 503 when `ping` (the database check) fails, so a load
+    `/healthz` answers 503 when `healthy` (the database check) says no, so a load
     balancer stops sending updates to a worker that could not store them.
     """
-    from starlette.applications import Starlette
-    from starlette.requests import Request
-    from starlette.responses import JSONResponse, PlainTextResponse
-    from starlette.routing import Route
-    from telegram import Update
-
-    from bot.telegram.channel import process_durably
 
     async def receive(request: Request) -> PlainTextResponse:
         given = request.headers.get(SECRET_HEADER, "")
@@ -178,12 +186,8 @@ def webhook_app(
         return PlainTextResponse("ok" if handled else "retry", status_code=200 if handled else 500)
 
     async def health(request: Request) -> JSONResponse:
-        if ping is not None:
-            try:
-                await ping()
-            except StoreError as exc:
-                log.warning("health check: %s", exc)
-                return JSONResponse({"status": "unavailable"}, status_code=503)
+        if healthy is not None and not await healthy():
+            return JSONResponse({"status": "unavailable"}, status_code=503)
         return JSONResponse({"status": "ok"})
 
     return Starlette(
@@ -197,8 +201,6 @@ async def _serve_until_signal(server: Any) -> None:
     uvicorn re-raises a captured signal after its own shutdown, which would kill
     the process before the bot and database are closed; we handle the signals.
     """
-    import signal
-
     server.capture_signals = contextlib.nullcontext
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -210,14 +212,13 @@ async def _serve_until_signal(server: Any) -> None:
             loop.remove_signal_handler(sig)
 
 
-async def serve_webhook(settings: Settings, catalog: Catalog) -> None:
+async def serve_webhook(settings: Settings, build_app: BuildApp) -> None:
     """Register the webhook and serve it with uvicorn until SIGINT/SIGTERM."""
-    import uvicorn
-    from telegram import Update
+    import uvicorn  # start-up cost: only webhook mode needs an HTTP server
 
     assert settings.webhook_url is not None
     application = make_application(settings)
-    app = await build(settings, migrate=False, catalog=catalog)
+    app = await build_app()
     try:
         channel = attach(application, app)
         secret = webhook_secret(settings)
@@ -234,7 +235,7 @@ async def serve_webhook(settings: Settings, catalog: Catalog) -> None:
             pusher = dispatcher(application, app)
             sender = asyncio.create_task(pusher.run())
             config = uvicorn.Config(
-                webhook_app(application, secret, path, app.db.ping),
+                webhook_app(application, secret, path, app.healthy),
                 host=settings.webhook_listen,
                 port=settings.webhook_port,
                 log_level="warning",

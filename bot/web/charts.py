@@ -16,7 +16,7 @@ from itertools import count as counter
 
 from markupsafe import Markup, escape
 
-from bot.web.aggregates import SUPPRESSED, Cell
+from bot.services.reports import SUPPRESSED, Cell
 
 WIDTH = 320
 LABEL_ROOM = 17

@@ -140,7 +140,7 @@ def layout(graph: Graph, sweeps: int = 3) -> Layout:
     }
     around = [i for i, e in enumerate(arrows(graph)) if _kind(e, boxes) == "around"]
     right = MARGIN + content
-    lanes = {index: right + LANE * (k + 1) for k, index in enumerate(around)}
+    lanes: dict[int, float] = {index: right + LANE * (k + 1) for k, index in enumerate(around)}
     levels = max(rows, default=0) + 1
     return Layout(
         boxes,

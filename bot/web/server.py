@@ -4,26 +4,27 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 
+import uvicorn
+
+from bot.services.app import App
 from bot.settings import Settings
+from bot.web.app import create_web
 
 log = logging.getLogger(__name__)
 
 
-def serve(settings: Settings, host: str, port: int) -> int:
+def serve(settings: Settings, host: str, port: int, build_app: Callable[[], Awaitable[App]]) -> int:
     """Run the dashboard until interrupted.
 
-    `bootstrap.build` raises InvalidDialogues on any problem in the dialogues,
+    `build_app` (`bootstrap.build`) raises InvalidDialogues on any problem in the dialogues,
     so the dashboard refuses to start on them, like the bot. Uvicorn's access
     log stays off: request lines would carry login tokens from `/login/<token>`.
     """
-    import uvicorn
-
-    from bot.bootstrap import build
-    from bot.web.app import create_web
 
     async def main() -> None:
-        app = await build(settings)
+        app = await build_app()
         try:
             web = await create_web(app)
             config = uvicorn.Config(

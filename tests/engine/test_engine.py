@@ -25,8 +25,8 @@ from bot.engine import (
     RunState,
     Say,
     Toggle,
+    UnknownDialogue,
 )
-from bot.engine.engine import UnknownDialogue
 from tests.engine.helpers import EN, FIXTURES, LOCALES, NL, text, texts, walk
 
 TO_ROL = [Continue()]

@@ -24,7 +24,7 @@ from sqlalchemy.pool import NullPool
 from telegram import Update
 
 from bot.store.db import sync_url
-from bot.telegram.channel import process_durably
+from bot.telegram import process_durably
 from tests.conftest import on_postgres
 from tests.faults.conftest import (
     ERROR_TEXT,

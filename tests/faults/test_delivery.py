@@ -205,6 +205,7 @@ def question_count(person: Chat, label: str) -> int:
     return sum(label in m.text for m in person.messages)
 
 
+@pytest.mark.slow
 async def test_429_and_5xx_in_the_middle_of_a_reply(quick):
     sam, _run, _step = await open_text_question(quick)
     quick.fake.impose_flood(retry_after=1, count=1, method="editMessageReplyMarkup")
@@ -302,6 +303,7 @@ class Swallow:
         return app
 
 
+@pytest.mark.slow
 async def test_a_timeout_on_the_way_to_telegram_is_retried_and_sent_once(settings, shared_engine):
     swallow = Swallow()
     async with harness(settings, shared_engine, asgi=swallow, read_timeout=TIMEOUT) as telegram:
@@ -322,6 +324,7 @@ async def test_a_slow_answer_within_the_timeout_is_not_sent_again(settings, shar
         assert len(await answers(t)) == 1
 
 
+@pytest.mark.slow
 async def test_a_timeout_after_telegram_took_the_message_repeats_at_most_that_message(
     settings, shared_engine
 ):
@@ -438,6 +441,7 @@ async def test_the_dispatcher_keeps_working_after_a_failed_tick(quick, caplog):
     assert our_errors(caplog.records) == ["dispatch tick failed", "dispatch tick failed"]
 
 
+@pytest.mark.slow
 async def test_a_read_timeout_in_a_push_repeats_at_most_that_message(settings, shared_engine):
     """As for replies: Telegram took it, the answer was lost; that one may go twice."""
     async with harness(
@@ -454,6 +458,7 @@ async def test_a_read_timeout_in_a_push_repeats_at_most_that_message(settings, s
         assert await t.dispatch() == 0
 
 
+@pytest.mark.slow
 async def test_timeouts_in_the_middle_of_a_push_send_each_message_once(settings, shared_engine):
     swallow = Swallow()
     async with harness(settings, shared_engine, asgi=swallow, read_timeout=TIMEOUT) as telegram:

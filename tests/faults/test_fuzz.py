@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
@@ -36,7 +37,7 @@ from sqlalchemy import select
 from telegram import Update
 
 from bot.store.models import ROLES, AnswerRow, Membership, Person, Run
-from bot.telegram.channel import process_durably
+from bot.telegram import process_durably
 from tests.fake_telegram import FakeUser
 from tests.faults.conftest import answers, harness, open_text_question
 from tests.telegram.conftest import Telegram
@@ -384,6 +385,7 @@ async def build_world(stack: contextlib.AsyncExitStack, settings: Any, engine: A
     return world
 
 
+@pytest.mark.slow
 def test_fuzzed_updates_neither_crash_nor_corrupt(settings, shared_engine):
     with asyncio.Runner() as runner:
         stack = contextlib.AsyncExitStack()

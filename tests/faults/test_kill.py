@@ -270,6 +270,7 @@ async def invite_code(db: Database) -> str:
     return await db.write(work)
 
 
+@pytest.mark.slow
 async def test_kill_9_at_random_points_loses_nothing_and_resumes(bot_env, tmp_path):
     rng = random.Random(SEED)
     db = Database(create_engine(bot_env["STRAATWIJS_DATABASE_URL"]))

@@ -15,8 +15,8 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
-from bot.coach import Who
-from bot.members import Members
+from bot.services.coaching import Who
+from bot.services.membership import Members
 from bot.store.db import Database, create_engine
 from bot.store.models import ChatPrompt, Membership, Person
 from bot.store.repo import Repository

@@ -44,7 +44,7 @@ from sqlalchemy import func, select
 
 from bot.clock import SystemClock
 from bot.engine import Engine
-from bot.pushes import Pushes
+from bot.services.pushes import Pushes
 from bot.store.db import Database, create_engine
 from bot.store.models import (
     AnswerRow,

@@ -21,8 +21,7 @@ from bot.clock import FakeClock
 from bot.engine import Engine
 from bot.settings import Settings
 from bot.store.repo import Repository
-from bot.telegram.limiter import ChatRateLimiter
-from bot.telegram.runner import attach, dispatcher, make_application
+from bot.telegram import ChatRateLimiter, attach, dispatcher, make_application
 from tests.fake_telegram import FakeTelegram, FakeUser, SentMessage
 
 TOKEN = "123456:ABCDEFGHIJKLMNOPQRSTUVWXYZ_test"

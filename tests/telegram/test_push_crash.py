@@ -16,14 +16,13 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 from telegram.ext import ExtBot
 
-from bot.pushes import UNCONFIRMED, Pushes
+from bot.services.pushes import UNCONFIRMED, Pushes
 from bot.store.models import Delivery, Person
-from bot.telegram.dispatch import Dispatcher
-from bot.telegram.limiter import ChatRateLimiter
-from bot.telegram.runner import dispatcher
+from bot.telegram import ChatRateLimiter, Dispatcher, dispatcher
 from tests.telegram.conftest import TOKEN, Telegram
 from tests.telegram.conftest import Person as Chat
 from tests.telegram.test_trainers import a_due_push
@@ -104,7 +103,7 @@ async def test_a_sender_killed_mid_push_sends_nothing_twice_and_forgets_nobody(t
     }
 
     tg.clock.advance(LEASE)
-    caplog.set_level(logging.WARNING, logger="bot.pushes")
+    caplog.set_level(logging.WARNING, logger="bot.services.pushes")
     second = dispatcher(tg.application, tg.app)  # a new worker
     assert await second.tick() == len(pros) - len(arrived)  # only what never left
     assert await second.tick() == 0
@@ -127,6 +126,7 @@ async def test_a_sender_killed_mid_push_sends_nothing_twice_and_forgets_nobody(t
     assert await second.tick() == 0
 
 
+@pytest.mark.slow
 async def test_a_sender_killed_in_a_flood_wait_sends_that_message_after_the_lease(tg):
     """Telegram refused the request (429), so nothing went out: a crash during the wait
     must not count the message as delivered."""

@@ -9,9 +9,8 @@ from telegram.constants import ParseMode
 from bot.bootstrap import build
 from bot.engine import Option, Progress, Reply, Widget
 from bot.store.models import Person
-from bot.telegram.limiter import ChatRateLimiter
-from bot.telegram.render import messages, split
-from bot.telegram.runner import attach, make_application
+from bot.telegram import ChatRateLimiter, attach, make_application
+from bot.telegram.outgoing import messages, split
 from tests.fake_telegram import FakeTelegram
 from tests.telegram.conftest import TOKEN, Telegram, telegram_settings
 
@@ -51,6 +50,7 @@ async def test_a_person_who_blocked_the_bot_becomes_inactive(tg):
     assert len(forbidden) == 1  # no retrying forever
 
 
+@pytest.mark.slow
 async def test_real_limits_are_never_exceeded(settings):
     """Telegram's own rates on both sides: a burst of replies, zero flood violations."""
     fake = FakeTelegram(token=TOKEN, limits=True)

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from bot.store.models import Delivery
 from bot.store.repo import Repository
-from bot.telegram.runner import dispatcher
+from bot.telegram import dispatcher
 from tests.telegram.conftest import Person, Telegram
 
 

@@ -26,10 +26,10 @@ from starlette.applications import Starlette
 from bot.bootstrap import App, build
 from bot.clock import FakeClock
 from bot.engine import Engine
+from bot.services.logins import create_login_link
 from bot.settings import Settings
 from bot.store.models import AnswerRow, Group, Membership, Organisation, Person, Run
-from bot.web.app import create_web
-from bot.web.auth import create_login_link
+from bot.web import create_web
 
 START = datetime(2025, 3, 10, 10, 0, tzinfo=UTC)  # a Monday, 11:00 in Amsterdam
 SECRET = "SECRET"

@@ -12,10 +12,12 @@ from sqlalchemy import func, select
 from starlette.applications import Starlette
 
 from bot.bootstrap import App
+from bot.cli import main
 from bot.clock import FakeClock
+from bot.services.logins import NoDashboardRole, create_login_link
 from bot.store.db import StoreError
 from bot.store.models import LoginToken
-from bot.web.auth import SESSION_COOKIE, NoDashboardRole, create_login_link
+from bot.web.auth import SESSION_COOKIE
 from tests.web.conftest import Login, World, client_for, csrf_of, link_for
 
 
@@ -254,8 +256,6 @@ async def test_admin_login_link_prints_a_dashboard_url_last(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from bot.cli import main
-
     monkeypatch.setenv("STRAATWIJS_DATABASE_URL", database_url)
     monkeypatch.setenv("STRAATWIJS_WEB_BASE_URL", "https://dash.example.org")
     # In a thread: the command runs its own event loop, as from a shell.

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import uvicorn
 from openpyxl import load_workbook
 from starlette.applications import Starlette
 
@@ -57,8 +58,6 @@ pytestmark = pytest.mark.skipif(
 
 
 async def serve(web: Starlette) -> tuple[Any, asyncio.Task[None], str]:
-    import uvicorn
-
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
@@ -74,6 +73,7 @@ async def serve(web: Starlette) -> tuple[Any, asyncio.Task[None], str]:
     return server, task, f"http://127.0.0.1:{port}"
 
 
+@pytest.mark.slow
 async def test_both_roles_in_a_real_browser(
     app: App, web: Starlette, world: World, tmp_path: Path
 ) -> None:

@@ -16,8 +16,7 @@ import httpx
 from openpyxl import load_workbook
 
 from bot.bootstrap import App
-from bot.web import aggregates
-from bot.web.aggregates import SUPPRESSED, Cell, count, mean, partition, percent
+from bot.services.reports import SUPPRESSED, Cell, aggregates, count, mean, partition, percent
 from tests.web.conftest import SECRET, Login, World, csrf_of
 
 

@@ -3,7 +3,7 @@
 Hiding each small cell is not enough when a reader can subtract: a funnel of 27
 at step 1 next to 26 at step 2 says one person stopped, a total of 20 next to
 16 for one option says 4 chose otherwise, and an organisation next to one of its
-groups gives away the other group. The rule lives in bot/web/disclosure.py;
+groups gives away the other group. The rule lives in bot/services/reports/disclosure.py;
 these tests check it on its own and on the three ways out (page, export, chart
 data) in a world large enough to show figures:
 
@@ -33,6 +33,7 @@ from sqlalchemy import update
 from starlette.applications import Starlette
 
 from bot.bootstrap import App
+from bot.services.reports import MIN_CELL, SUPPRESSED, Aggregates, Cell, Ledger
 from bot.store.models import (
     Delivery,
     Group,
@@ -42,8 +43,6 @@ from bot.store.models import (
     Push,
     Run,
 )
-from bot.web.aggregates import Aggregates
-from bot.web.disclosure import MIN_CELL, SUPPRESSED, Cell, Ledger
 from tests.web.conftest import SCOOTER_PATH, START, answer_row, client_for, log_in
 
 # -- the rule on its own ------------------------------------------------------------------

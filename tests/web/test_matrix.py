@@ -17,8 +17,8 @@ import httpx
 from starlette.applications import Starlette
 
 from bot.bootstrap import App
+from bot.services.logins import token_hash
 from bot.store.models import LoginToken
-from bot.web.auth import token_hash
 from tests.web.conftest import World, client_for, csrf_of
 
 VISITORS = ("anonymous", "tess", "tom", "cora", "ute", "p1", "otto")

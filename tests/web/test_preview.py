@@ -13,6 +13,7 @@ from bot.bootstrap import App
 from bot.dialogues.diagram import Edge, Graph, Node, graph
 from bot.store.models import AnswerRow, Run
 from bot.web import flowchart
+from bot.web.replay import encode
 from tests.web.conftest import Login
 
 
@@ -93,8 +94,6 @@ async def test_unknown_dialogue_and_bad_paths(login: Login) -> None:
         response = await client.get(f"/preview/scooter?{query}")
         assert response.status_code == 400, query
     # Input the engine rejects is shown as its re-prompt, not an error.
-    from bot.web.preview import encode
-
     odd = await client.get("/preview/scooter", params={"p": encode(["p:99", "t:nope", "c:"])})
     assert odd.status_code == 200
     assert "bubble bot reprompt" in odd.text

@@ -50,7 +50,7 @@ def _locked(conn: Connection) -> None:
         conn.commit()
 
 
-def _run(connection: object) -> None:
+def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=Base.metadata,

@@ -1,0 +1,149 @@
+"""One structured question: its latest answers, its figures and its distribution.
+
+Shared by the exercise page, the single-question chart and a trainer's push
+view, so a question's cells are registered and read the same way everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bot.dialogues.compile import CompiledDialogue
+from bot.services.reports.disclosure import Figures
+from bot.services.reports.records import STRUCTURED, AnswerRecord
+from bot.services.reports.report import OPTION, Report, register_answered
+from bot.services.reports.tables import Distribution, FreeTextRefused, Row, Table, UnknownQuestion
+from bot.services.reports.texts import Texts
+
+
+@dataclass(frozen=True)
+class Question:
+    """One structured question's answers: the latest value per person."""
+
+    key: str
+    state: str
+    kind: str
+    options: dict[str, str]  # option id -> label
+    latest: dict[int, Any]  # person -> value
+
+    def choosers(self, option: str) -> set[int]:
+        return {
+            pid
+            for pid, value in self.latest.items()
+            if option in {str(v) for v in (value if isinstance(value, list) else [value])}
+        }
+
+
+def stored_keys(compiled: CompiledDialogue) -> dict[str, str]:
+    """Stored answer key -> the first state that asks it."""
+    keys: dict[str, str] = {}
+    for name, state in compiled.spec.states.items():
+        if state.store and state.input_kind and state.store not in keys:
+            keys[state.store] = name
+    return keys
+
+
+def check_key(compiled: CompiledDialogue, key: str) -> str:
+    """The state asking `key`; refuses unknown keys and free-text questions before
+    anything is read."""
+    state = stored_keys(compiled).get(key)
+    if state is None:
+        raise UnknownQuestion(key)
+    if compiled.spec.states[state].input_kind not in STRUCTURED:
+        raise FreeTextRefused(key)
+    return state
+
+
+def collect(
+    compiled: CompiledDialogue,
+    state_name: str,
+    key: str,
+    answers: Sequence[AnswerRecord],
+    texts: Texts,
+    locale: str,
+) -> Question:
+    """The latest answer per person to one question, with its options."""
+    state = compiled.spec.states[state_name]
+    latest: dict[int, tuple[int, Any]] = {}
+    for answer in answers:
+        if answer.key != key:
+            continue
+        seen = latest.get(answer.person_id)
+        if seen is None or answer.run_id > seen[0]:
+            latest[answer.person_id] = (answer.run_id, answer.value)
+    return Question(
+        key,
+        state_name,
+        state.input_kind or "",
+        texts.options(state, locale),
+        {pid: value for pid, (_, value) in latest.items()},
+    )
+
+
+def structured_questions(
+    compiled: CompiledDialogue, answers: Sequence[AnswerRecord], texts: Texts, locale: str
+) -> list[Question]:
+    """Every structured question of a dialogue, in the dialogue's order."""
+    return [
+        collect(compiled, state, key, answers, texts, locale)
+        for key, state in stored_keys(compiled).items()
+        if compiled.spec.states[state].input_kind in STRUCTURED
+    ]
+
+
+def register_question(report: Report, did: str, question: Question) -> None:
+    """Answered count and option counts. Single answers add up to the people who
+    answered (rule 2; scales all or none, rule 3); multiple choice is nested only."""
+    register_answered(report, did, question.key, set(question.latest))
+    total = ("answered", did, question.key)
+    parts = []
+    for oid in question.options:
+        name = ("option", did, question.key, oid)
+        report.figure(name, question.choosers(oid), OPTION)
+        report.within(total, name)
+        parts.append(name)
+    if question.kind != "multi":
+        report.adds_up(total, parts, all_or_none=question.kind == "scale")
+
+
+def distribution(
+    compiled: CompiledDialogue,
+    question: Question,
+    figures: Figures,
+    report: Report,
+    me: Hashable,
+    texts: Texts,
+    locale: str,
+) -> Distribution:
+    """The question's decided cells in scope `me`, with the average of a scale."""
+    did = compiled.spec.id
+    answered = (me, "answered", did, question.key)
+    average = None
+    if question.kind == "scale":
+        mine = report.members(me)
+        values = [
+            float(v)
+            for pid, v in question.latest.items()
+            if pid in mine and isinstance(v, int | float)
+        ]
+        average = figures.mean(answered, values)
+    table = Table(
+        f"question:{question.key}",
+        ("people",),
+        tuple(
+            Row(oid, label, (figures.cell((me, "option", did, question.key, oid)),))
+            for oid, label in question.options.items()
+        ),
+    )
+    state = compiled.spec.states[question.state]
+    return Distribution(
+        question.key,
+        question.state,
+        question.kind,
+        texts.question(state, locale),
+        figures.cell(answered),
+        table,
+        average,
+    )

@@ -1,0 +1,197 @@
+"""What a report hands out: scopes, tables of cells and the pages built from them.
+
+Every figure is a `Cell` decided by the disclosure model (disclosure.py), so a
+page, a chart and an export built from these types show exactly the same
+numbers, and a suppressed one is not even present to be shown by mistake.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.services.reports.disclosure import Cell
+
+#: The scope key of the organisation (the union of the viewer's groups).
+ORG = "org"
+
+
+class FreeTextRefused(Exception):
+    """A coordinator asked for a free-text question: never shown to coordinators."""
+
+
+class UnknownQuestion(LookupError):
+    """The dialogue stores no answer under that key."""
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The groups whose figures a coordinator may see, and the one chosen (if any)."""
+
+    organisation_id: int
+    organisation: str
+    groups: tuple[tuple[int, str], ...]
+    group_id: int | None = None
+
+    @property
+    def group_ids(self) -> list[int]:
+        if self.group_id is not None:
+            return [self.group_id]
+        return [gid for gid, _ in self.groups]
+
+    @property
+    def label(self) -> str:
+        names = dict(self.groups)
+        return names[self.group_id] if self.group_id is not None else self.organisation
+
+    @property
+    def key(self) -> Hashable:
+        """This scope's key in a report: a group id, or ORG for several groups."""
+        if self.group_id is not None:
+            return self.group_id
+        return ORG if len(self.groups) > 1 else self.groups[0][0]
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of a table: a label and its cells, in column order.
+
+    `since` names an earlier row when a drop-off is counted from there (the rows
+    in between are hidden)."""
+
+    key: str
+    label: str
+    cells: tuple[Cell, ...]
+    since: str | None = None
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table of figures with named columns, the unit of pages, charts and exports."""
+
+    name: str
+    columns: tuple[str, ...]
+    rows: tuple[Row, ...]
+
+    def json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "columns": list(self.columns),
+            "rows": [
+                {
+                    "key": row.key,
+                    "label": row.label,
+                    **{c: cell.json() for c, cell in zip(self.columns, row.cells, strict=True)},
+                    **({"dropped_off_since": row.since} if row.since else {}),
+                }
+                for row in self.rows
+            ],
+        }
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """How people answered one structured question."""
+
+    key: str
+    state: str
+    kind: str
+    question: str
+    people: Cell
+    options: Table
+    average: Cell | None = None  # scales only
+
+    def json(self) -> dict[str, Any]:
+        found: dict[str, Any] = {
+            "key": self.key,
+            "kind": self.kind,
+            "question": self.question,
+            "people": self.people.json(),
+            "options": self.options.json()["rows"],
+        }
+        if self.average is not None:
+            found["average"] = self.average.json()
+        return found
+
+
+@dataclass(frozen=True)
+class Overview:
+    """The coordinator's front page: participation per group, part and exercise."""
+
+    scope: Scope
+    people: Cell
+    groups: Table  # members, started, finished
+    parts: Table  # started, finished
+    exercises: Table  # started, finished, completion
+    confidence: Table  # people, before, after (street scenarios)
+
+    @property
+    def tables(self) -> tuple[Table, ...]:
+        return (self.groups, self.parts, self.exercises, self.confidence)
+
+    def json(self) -> dict[str, Any]:
+        return {
+            "organisation": self.scope.organisation,
+            "scope": self.scope.label,
+            "people": self.people.json(),
+            "tables": [t.json() for t in self.tables],
+        }
+
+
+@dataclass(frozen=True)
+class ExerciseStats:
+    """One exercise's page: how far people got, and how they answered."""
+
+    scope: Scope
+    dialogue_id: str
+    title: str
+    started: Cell
+    finished: Cell
+    funnel: Table  # people who reached step n, and who dropped off since the step above
+    distributions: tuple[Distribution, ...]
+    over_time: Table | None  # confidence before/after per month (scenarios)
+    text_keys: tuple[str, ...] = field(default=())  # named, never shown
+
+    @property
+    def tables(self) -> tuple[Table, ...]:
+        tables = [self.funnel, *(d.options for d in self.distributions)]
+        if self.over_time is not None:
+            tables.append(self.over_time)
+        return tuple(tables)
+
+    def json(self) -> dict[str, Any]:
+        return {
+            "organisation": self.scope.organisation,
+            "scope": self.scope.label,
+            "dialogue": self.dialogue_id,
+            "started": self.started.json(),
+            "finished": self.finished.json(),
+            "funnel": self.funnel.json(),
+            "distributions": [d.json() for d in self.distributions],
+            "over_time": self.over_time.json() if self.over_time else None,
+        }
+
+
+def export_rows(scope: Scope, tables: Iterable[Table]) -> list[list[str]]:
+    """Long-format rows for CSV/Excel: organisation, scope, table, item, measure, value."""
+    rows = [["organisation", "scope", "table", "item", "measure", "value"]]
+    for table in tables:
+        for row in table.rows:
+            for column, cell in zip(table.columns, row.cells, strict=True):
+                if cell.applicable:
+                    rows.append(
+                        [scope.organisation, scope.label, table.name, row.label, column, str(cell)]
+                    )
+            if row.since:
+                rows.append(
+                    [
+                        scope.organisation,
+                        scope.label,
+                        table.name,
+                        row.label,
+                        "dropped_off_since",
+                        row.since,
+                    ]
+                )
+    return rows
