@@ -15,7 +15,7 @@ from transitions import EventData, Machine
 
 from bot.dialogues.catalog import LoadedDialogue
 from bot.dialogues.conditions import holds
-from bot.dialogues.graph import remaining_steps
+from bot.dialogues.flow import remaining_steps
 from bot.dialogues.model import Condition, Dialogue
 
 ADVANCE = "advance"
@@ -65,23 +65,31 @@ def compile_dialogue(loaded: LoadedDialogue) -> CompiledDialogue:
             machine.add_transition(ADVANCE, name, nxt)
         elif isinstance(nxt, dict):
             for option, target in nxt.items():
-                machine.add_transition(ADVANCE, name, target, conditions=[_chose(option)])
+                machine.add_transition(ADVANCE, name, target, conditions=_chose(option))
         else:
             for rule in nxt:
-                conditions = [] if rule.if_ is None else [_when(rule.if_)]
-                machine.add_transition(ADVANCE, name, rule.to, conditions=conditions)
+                guard = None if rule.if_ is None else _when(rule.if_)
+                machine.add_transition(ADVANCE, name, rule.to, conditions=guard)
     return CompiledDialogue(spec, loaded.version, machine, remaining_steps(spec))
+
+
+def _cursor(event: EventData) -> Cursor:
+    """The cursor `advance` passed in; the machine has no model of its own."""
+    cursor = event.model
+    if not isinstance(cursor, Cursor):
+        raise TypeError(f"expected a Cursor as the event's model, got {type(cursor).__name__}")
+    return cursor
 
 
 def _chose(option: str) -> Callable[[EventData], bool]:
     def check(event: EventData) -> bool:
-        return event.model.choice == option
+        return _cursor(event).choice == option
 
     return check
 
 
 def _when(condition: Condition) -> Callable[[EventData], bool]:
     def check(event: EventData) -> bool:
-        return holds(condition, event.model.answers)
+        return holds(condition, _cursor(event).answers)
 
     return check

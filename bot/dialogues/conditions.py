@@ -70,6 +70,11 @@ def _compare(compare: Compare, present: bool, value: Any) -> bool:
         return False
     if not present:
         return compare.answered is False or _only_answered(compare)
+    return _matches(compare, value) and _within_bounds(compare, value)
+
+
+def _matches(compare: Compare, value: Any) -> bool:
+    """The operators on values: eq, ne, in, not_in and (for a multi answer) contains."""
     if compare.eq is not None and value != compare.eq:
         return False
     if compare.ne is not None and value == compare.ne:
@@ -78,12 +83,15 @@ def _compare(compare: Compare, present: bool, value: Any) -> bool:
         return False
     if compare.not_in is not None and value in compare.not_in:
         return False
-    if compare.contains is not None and not (isinstance(value, list) and compare.contains in value):
-        return False
+    return compare.contains is None or (isinstance(value, list) and compare.contains in value)
+
+
+def _within_bounds(compare: Compare, value: Any) -> bool:
+    """The bounds lt, lte, gt and gte; a bound only holds for a number."""
     if compare.lt is None and compare.lte is None and compare.gt is None and compare.gte is None:
         return True
-    if not isinstance(value, int | float) or isinstance(value, bool):
-        return False  # a bound only holds for a number
+    if not _number(value):
+        return False
     return (
         (compare.lt is None or value < compare.lt)
         and (compare.lte is None or value <= compare.lte)

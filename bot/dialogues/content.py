@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.dialogues.problems import Problem
-from bot.dialogues.yamlsource import YamlDoc, YamlError, load_yaml
+from bot.dialogues.yamlsource import YamlDoc, YamlError, display_name, load_yaml
 
 PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
 DEFAULT_LOCALE = "nl"
@@ -95,7 +95,7 @@ def load_locale(
     problems: list[Problem] = []
     folder = content_dir / code
     for path in sorted(folder.rglob("*.yaml")):  # kennis/ and other subfolders too
-        name = _display(path, root)
+        name = display_name(path, root)
         try:
             doc = load_yaml(path, name)
         except YamlError as exc:
@@ -131,12 +131,3 @@ def _flatten(
         )
         return
     locale.texts[key] = Text(str(data).strip(), doc.file, line)
-
-
-def _display(path: Path, root: Path | None) -> str:
-    if root is not None:
-        try:
-            return str(path.resolve().relative_to(root.resolve()))
-        except ValueError:
-            pass
-    return str(path)

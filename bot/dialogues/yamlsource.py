@@ -35,11 +35,27 @@ class YamlDoc:
                 return line
         return 1
 
+    def problem(self, path: PathKey, message: str, hint: str = "") -> Problem:
+        """A problem on the line of `path` in this file: every check reports this way,
+        so a message always points where the author has to look."""
+        return Problem(self.file, self.line_of(path), message, hint)
+
+
+def display_name(path: Path, root: Path | None) -> str:
+    """`path` relative to `root` when it lies below it: problems name files the way
+    the author sees them in the repository, not by an absolute path."""
+    if root is not None:
+        try:
+            return str(path.resolve().relative_to(root.resolve()))
+        except ValueError:
+            pass
+    return str(path)
+
 
 _Base: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: faster
 
 
-class _Loader(_Base):  # type: ignore[misc, valid-type]
+class _Loader(_Base):
     """The safe loader with YAML 1.2 booleans: only true/false, so yes/no stay words."""
 
 

@@ -1,8 +1,14 @@
-"""Graph facts of a dialogue: edges, reachability and remaining steps."""
+"""How a dialogue flows: where each state leads, what is reachable, from where an
+end can be reached, and how many steps remain.
+
+Computed from the spec alone, so the validator, the compiled machine and the
+progress count all agree on the same graph (drawing it is `diagram`'s job).
+"""
 
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Set as AbstractSet
 
 from bot.dialogues.model import Dialogue, Rule, State
 
@@ -21,24 +27,41 @@ def targets(state: State) -> list[str]:
 
 def reachable(dialogue: Dialogue) -> set[str]:
     """States reachable from the start (targets that do not exist are skipped)."""
+    return reachable_from(dialogue, dialogue.start)
+
+
+def reachable_from(
+    dialogue: Dialogue, start: str, avoid: AbstractSet[str] = frozenset()
+) -> set[str]:
+    """States reachable from `start` without passing through `avoid`: what lies
+    behind a step is what only that step leads to (see the support checks)."""
     seen: set[str] = set()
-    queue = deque([dialogue.start] if dialogue.start in dialogue.states else [])
+    queue = deque([start] if start in dialogue.states and start not in avoid else [])
     while queue:
         name = queue.popleft()
         if name in seen:
             continue
         seen.add(name)
-        queue.extend(t for t in targets(dialogue.states[name]) if t in dialogue.states)
+        queue.extend(
+            t for t in targets(dialogue.states[name]) if t in dialogue.states and t not in avoid
+        )
     return seen
 
 
-def can_end(dialogue: Dialogue) -> set[str]:
-    """States from which some end state can be reached."""
+def predecessors(dialogue: Dialogue) -> dict[str, list[str]]:
+    """For each state, the states that lead to it, in file order: walking back is
+    how the checks find what came just before a step."""
     incoming: dict[str, list[str]] = {name: [] for name in dialogue.states}
     for name, state in dialogue.states.items():
         for target in targets(state):
             if target in incoming:
                 incoming[target].append(name)
+    return incoming
+
+
+def can_end(dialogue: Dialogue) -> set[str]:
+    """States from which some end state can be reached."""
+    incoming = predecessors(dialogue)
     good = {name for name, state in dialogue.states.items() if state.end}
     queue = deque(good)
     while queue:
