@@ -35,6 +35,7 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
         "push": {"members": 300, "kill_members": 200, "stop_members": 60, "lease_s": 1.0},
         "memory": {"small": 10, "large": 100},
         "aggregate": {"small": 1_000, "large": 100_000},
+        "disclosure": {"scale": 1},
     },
     "full": {
         "updates": {"people": 30, "lanes": 3, "rounds": 5},
@@ -42,6 +43,7 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
         "push": {"members": 2_000, "kill_members": 2_000, "stop_members": 1_000},
         "memory": {"small": 1_000, "large": 10_000},
         "aggregate": {"small": 10_000, "large": 1_000_000},
+        "disclosure": {"scale": 1},
     },
 }
 
@@ -173,6 +175,18 @@ def bench_aggregate(small: int, large: int, repeats: int = 7) -> list[Result]:
     return [Result("aggregate_1m_vs_10k", found["ratio"], "<=", 10, valid=found["valid"])]
 
 
+def bench_disclosure(scale: int, seed: int = 7) -> list[Result]:
+    """disclosure_hidden_share: what the rules hide that is not small itself."""
+    from bench.disclosure import measure
+
+    found = measure(scale, seed)
+    note(
+        f"count cells over every unit's pages: {found['shown']} shown (non-zero), "
+        f"{found['protected']} hidden to protect another, {found['small']} of 1-4 people"
+    )
+    return [Result("disclosure_hidden_share", found["share"], "<=", 0.05)]
+
+
 def extra_two_workers(members: int) -> None:
     from bench.push import LIMIT, two_workers
 
@@ -192,6 +206,7 @@ BENCHMARKS: dict[str, Callable[..., list[Result]]] = {
     "push": bench_push,
     "memory": bench_memory,
     "aggregate": bench_aggregate,
+    "disclosure": bench_disclosure,
 }
 
 

@@ -8,6 +8,7 @@ import pytest
 from bench.common import Result
 from bench.run import (
     bench_aggregate,
+    bench_disclosure,
     bench_dispatch,
     bench_memory,
     bench_push,
@@ -64,3 +65,9 @@ def test_aggregate():
 )
 def test_result_lines(result, line):
     assert result.line() == line
+
+
+def test_disclosure():
+    (result,) = bench_disclosure(scale=1)
+    assert result.name == "disclosure_hidden_share"
+    assert 0 <= result.ratio <= 1

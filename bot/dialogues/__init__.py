@@ -18,6 +18,7 @@ from bot.dialogues.content import (
     split,
 )
 from bot.dialogues.diagram import Edge, Graph, Node, dot, graph, markdown, mermaid
+from bot.dialogues.flow import dominators
 from bot.dialogues.model import (
     CRAFT_ELEMENTS,
     AllOf,
@@ -58,6 +59,7 @@ __all__ = [
     "available_locales",
     "compile_dialogue",
     "dialogue_schema",
+    "dominators",
     "dot",
     "fill",
     "fill_split",

@@ -59,6 +59,26 @@ def predecessors(dialogue: Dialogue) -> dict[str, list[str]]:
     return incoming
 
 
+def dominators(dialogue: Dialogue) -> dict[str, set[str]]:
+    """For each reachable state, the states every path from the start passes on the
+    way to it (itself included). Whoever answered a question asked in such a state
+    also answered the questions of its dominators: their counts are nested, which
+    the reports must know to keep the difference from singling anyone out."""
+    names = reachable(dialogue)
+    incoming = predecessors(dialogue)
+    found = {name: set(names) for name in names}
+    found[dialogue.start] = {dialogue.start}
+    changed = True
+    while changed:  # the classic iterative data-flow: shrinks until it settles
+        changed = False
+        for name in names - {dialogue.start}:
+            before = [found[p] for p in incoming[name] if p in names]
+            mine = set.intersection(*before) | {name} if before else {name}
+            if mine != found[name]:
+                found[name], changed = mine, True
+    return found
+
+
 def can_end(dialogue: Dialogue) -> set[str]:
     """States from which some end state can be reached."""
     incoming = predecessors(dialogue)

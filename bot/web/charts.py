@@ -16,7 +16,7 @@ from itertools import count as counter
 
 from markupsafe import Markup, escape
 
-from bot.services.reports import SUPPRESSED, Cell
+from bot.services.reports import PROTECTED, Cell
 
 WIDTH = 320
 LABEL_ROOM = 17
@@ -43,20 +43,31 @@ def _frame(title: str, desc: str, height: int, body: list[str], kind: str) -> Ma
     return Markup(head + "".join(body) + "</svg>")
 
 
-def _describe(bars: Sequence[tuple[str, Cell]]) -> str:
-    return "; ".join(f"{label}: {cell}" for label, cell in bars)
+def _shown(cell: Cell, protected: str) -> str:
+    """A figure as written next to its bar: the page's word for a protecting cell."""
+    return protected if cell.hidden and cell.protects else str(cell)
 
 
-def bar_chart(title: str, bars: Sequence[tuple[str, Cell]], maximum: float | None = None) -> Markup:
-    """Horizontal bars, one row each: the label above, the bar and its value below."""
+def _describe(bars: Sequence[tuple[str, Cell]], protected: str) -> str:
+    return "; ".join(f"{label}: {_shown(cell, protected)}" for label, cell in bars)
+
+
+def bar_chart(
+    title: str,
+    bars: Sequence[tuple[str, Cell]],
+    maximum: float | None = None,
+    protected: str = PROTECTED,
+) -> Markup:
+    """Horizontal bars, one row each: the label above, the bar and its value below.
+    `protected` is the page's word for a cell hidden to protect another."""
     top = maximum or max((c.number or 0 for _, c in bars), default=0) or 1
     span = WIDTH - VALUE_ROOM
     body: list[str] = []
     for index, (label, cell) in enumerate(bars):
         y = index * ROW
         body.append(f'<text class="label" x="0" y="{y + 13}">{escape(_short(label))}</text>')
-        body.append(_bar(cell, 0, y + LABEL_ROOM, span, top, "bar"))
-    return _frame(title, _describe(bars), max(ROW * len(bars), ROW), body, "bars")
+        body.append(_bar(cell, 0, y + LABEL_ROOM, span, top, "bar", protected))
+    return _frame(title, _describe(bars, protected), max(ROW * len(bars), ROW), body, "bars")
 
 
 def paired_chart(
@@ -64,6 +75,7 @@ def paired_chart(
     rows: Sequence[tuple[str, Cell, Cell]],
     names: tuple[str, str],
     maximum: float,
+    protected: str = PROTECTED,
 ) -> Markup:
     """Two bars per row (e.g. confidence before and after), with a legend."""
     span = WIDTH - VALUE_ROOM
@@ -77,18 +89,24 @@ def paired_chart(
     for index, (label, first, second) in enumerate(rows):
         y = 20 + index * row
         body.append(f'<text class="label" x="0" y="{y + 13}">{escape(_short(label))}</text>')
-        body.append(_bar(first, 0, y + LABEL_ROOM, span, maximum, "bar bar-a"))
-        body.append(_bar(second, 0, y + LABEL_ROOM + BAR + 2, span, maximum, "bar bar-b"))
-    desc = "; ".join(f"{label}: {names[0]} {a}, {names[1]} {b}" for label, a, b in rows)
+        body.append(_bar(first, 0, y + LABEL_ROOM, span, maximum, "bar bar-a", protected))
+        body.append(
+            _bar(second, 0, y + LABEL_ROOM + BAR + 2, span, maximum, "bar bar-b", protected)
+        )
+    desc = "; ".join(
+        f"{label}: {names[0]} {_shown(a, protected)}, {names[1]} {_shown(b, protected)}"
+        for label, a, b in rows
+    )
     return _frame(title, desc, 20 + max(row * len(rows), row), body, "paired")
 
 
-def _bar(cell: Cell, x: int, y: int, span: int, top: float, css: str) -> str:
+def _bar(cell: Cell, x: int, y: int, span: int, top: float, css: str, protected: str) -> str:
     if cell.number is None:
         room = span // 4
+        word = escape(_shown(cell, protected) if cell.applicable else "")
         return (
             f'<rect class="bar-hidden" x="{x}" y="{y}" width="{room}" height="{BAR}"/>'
-            f'<text class="value" x="{x + room + 4}" y="{y + BAR - 2}">{escape(SUPPRESSED)}</text>'
+            f'<text class="value" x="{x + room + 4}" y="{y + BAR - 2}">{word}</text>'
         )
     width = max(1.0, span * min(cell.number, top) / top) if cell.number > 0 else 0.0
     return (

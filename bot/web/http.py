@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from bot.services.reports import Cell
 from bot.web.auth import SESSION_COOKIE, Viewer, load_viewer
 from bot.web.context import Web
 
@@ -67,8 +68,14 @@ def page(
     def t(key: str, **values: object) -> str:
         return web.text(loc, key, **values)
 
+    def n(cell: Cell) -> str:
+        """A figure as the page shows it: "verborgen" (in the page's language) for a
+        cell hidden to protect another, "< 5" for a small one."""
+        return web.text(loc, "web.cell.protected") if cell.hidden and cell.protects else str(cell)
+
     html = web.templates.get_template(template).render(
         t=t,
+        n=n,
         viewer=viewer,
         csrf=web.csrf(viewer) if viewer else "",
         locale=loc,

@@ -10,19 +10,29 @@ from __future__ import annotations
 import csv
 import inspect
 import io
+import re
 from typing import Any
 
 import httpx
 from openpyxl import load_workbook
 
 from bot.bootstrap import App
-from bot.services.reports import SUPPRESSED, Cell, aggregates, count, mean, partition, percent
+from bot.services.reports import (
+    PROTECTED,
+    SUPPRESSED,
+    Cell,
+    aggregates,
+    count,
+    mean,
+    partition,
+    percent,
+)
 from tests.web.conftest import SECRET, Login, World, csrf_of
 
 
 def test_small_cells_are_suppressed_and_cannot_be_worked_out() -> None:
     assert count(4).hidden
-    assert count(0).hidden
+    assert not count(0).hidden  # "nobody" singles out nobody
     assert not count(5).hidden
     assert str(count(3)) == SUPPRESSED == "< 5"
     assert count(3).number is None  # the small number is not even kept
@@ -33,13 +43,17 @@ def test_small_cells_are_suppressed_and_cannot_be_worked_out() -> None:
     assert percent(5, 10).number == 50
     # One small cell would be total minus the others: the next smallest goes too.
     cells = partition({"a": 7, "b": 3, "c": 6})
-    assert [cells[k].hidden for k in "abc"] == [False, True, True]
-    # Two hidden cells holding 3 people: 10 - 7 = 3 would still be a small number.
+    assert [str(cells[k]) for k in "abc"] == ["7", SUPPRESSED, PROTECTED]
+    # 10 - 7 - 0 = 3 would single out the three of b: a goes too; a zero stays shown.
     cells = partition({"a": 7, "b": 3, "c": 0})
-    assert [cells[k].hidden for k in "abc"] == [True, True, True]
+    assert [str(cells[k]) for k in "abc"] == [PROTECTED, SUPPRESSED, "0"]
+    # Two small parts holding 5 together: neither can be worked out.
+    cells = partition({"a": 7, "b": 2, "c": 3})
+    assert [str(cells[k]) for k in "abc"] == ["7", SUPPRESSED, SUPPRESSED]
     assert not any(c.hidden for c in partition({"a": 5, "b": 9}).values())
-    assert Cell(2.345).json() == 2.35
+    assert Cell(2.345).json() == 2.3  # one decimal everywhere
     assert Cell(None).json() == SUPPRESSED
+    assert Cell(None, protects=True).json() == PROTECTED
 
 
 def test_aggregates_never_read_the_free_text_column() -> None:
@@ -69,30 +83,33 @@ async def test_overview_for_a_coordinator_of_one_group(login: Login, world: Worl
     data = (await get_ok(cas, f"/orgs/{org}/data.json")).json()
     tables = {t["name"]: t for t in data["tables"]}
     assert [r["label"] for r in tables["groups"]["rows"]] == ["Noord"]  # not Zuid
-    # Noord: 7 members, 6 of them started and finished scooter. One figure of each
-    # chain can be shown: two would give away the one who never started (7 - 6) or
-    # that nobody stopped (6 - 6, small as well). The exercise's own count stays.
+    # Noord: 7 members, 6 of them started and finished. 7 next to 6 would give
+    # away the one who never started, so the members count is hidden (it is large
+    # itself: "hidden", not "< 5"); 6 next to 6 says nobody stopped, which singles
+    # out nobody, so both are shown.
     assert tables["groups"]["rows"][0] == {
         "key": str(world.groups["noord"]),
         "label": "Noord",
-        "members": SUPPRESSED,
-        "started": SUPPRESSED,
-        "finished": SUPPRESSED,
+        "members": PROTECTED,
+        "started": 6,
+        "finished": 6,
     }
+    # Scooter is decided with Amsterdam as a whole (Noord and Zuid), whoever looks:
+    # Amsterdam's count minus Noord's would give Zuid's three away.
     scooter = next(r for r in tables["exercises"]["rows"] if r["key"] == "scooter")
     assert (scooter["started"], scooter["finished"], scooter["completion_percent"]) == (
-        6,
-        SUPPRESSED,
-        SUPPRESSED,
+        PROTECTED,
+        PROTECTED,
+        PROTECTED,
     )
     drijfveren = next(r for r in tables["exercises"]["rows"] if r["key"] == "drijfveren")
-    assert drijfveren["started"] == SUPPRESSED  # nobody: shown as "< 5", not 0
-    # Everyone who started has a before/after pair: 6 - 6 again.
+    assert drijfveren["started"] == 0  # nobody started: zero singles out nobody
+    assert drijfveren["completion_percent"] is None  # no percentage of nobody
     confidence = next(r for r in tables["confidence"]["rows"] if r["key"] == "scooter")
     assert (confidence["people"], confidence["before"], confidence["after"]) == (
-        SUPPRESSED,
-        SUPPRESSED,
-        SUPPRESSED,
+        PROTECTED,
+        PROTECTED,
+        PROTECTED,
     )
     page = await get_ok(cas, f"/orgs/{org}")
     assert "<svg" in page.text
@@ -110,8 +127,8 @@ async def test_small_group_shows_no_figure_anywhere(login: Login, world: World) 
         await get_ok(cora, f"/orgs/{org}/exercises/scooter/data.json?group={zuid}&key=keuze")
     ).json()
     for document in (overview, stats, keuze):
-        numbers = [v for v in values(document) if isinstance(v, int | float)]
-        assert numbers == [], numbers  # three people: every figure is "< 5"
+        numbers = [v for v in values(document) if isinstance(v, int | float) and v]
+        assert numbers == [], numbers  # three people: no figure but "nobody" is shown
     assert overview["people"] == SUPPRESSED
 
     for path in (
@@ -123,7 +140,7 @@ async def test_small_group_shows_no_figure_anywhere(login: Login, world: World) 
             csv.DictReader(io.StringIO((await get_ok(cora, path)).content.decode("utf-8-sig")))
         )
         assert rows
-        assert {row["value"] for row in rows} == {SUPPRESSED}, path
+        assert {row["value"] for row in rows} <= {SUPPRESSED, PROTECTED, "0", ""}, path
     book = load_workbook(
         io.BytesIO(
             (await get_ok(cora, f"/orgs/{org}/export.xlsx?group={zuid}&dialogue=scooter")).content
@@ -133,14 +150,15 @@ async def test_small_group_shows_no_figure_anywhere(login: Login, world: World) 
     assert sheet is not None
     cells = [row[5] for row in sheet.iter_rows(min_row=2, values_only=True)]
     assert cells
-    assert set(cells) == {SUPPRESSED}
+    assert set(cells) <= {SUPPRESSED, PROTECTED, "0", 0, None}
 
     page = await get_ok(cora, f"/orgs/{org}/exercises/scooter?group={zuid}")
-    assert 'class="num"' not in page.text  # no shown figure in any table
+    shown = re.findall(r'class="num">([^<]*)<', page.text)
+    assert set(shown) <= {"0"}, shown  # no shown figure in any table but "nobody"
     assert "bar-hidden" in page.text
     assert "&lt; 5" in page.text
-    assert 'class="bar"' not in page.text
-    assert 'class="bar bar-a"' not in page.text
+    widths = re.findall(r'<rect class="bar(?: bar-[ab])?" x="0" y="\d+" width="([^"]*)"', page.text)
+    assert set(widths) <= {"0.0"}, widths  # only the empty bars of "nobody"
 
 
 async def test_suppression_also_in_a_large_scope(login: Login, world: World) -> None:
@@ -151,13 +169,12 @@ async def test_suppression_also_in_a_large_scope(login: Login, world: World) -> 
     ).json()
     options = {o["key"]: o["people"] for o in keuze["options"]}
     # 5 of the 6 who answered chose melden: shown next to the 6, it says one did not.
-    assert keuze["people"] == SUPPRESSED
-    assert options == {"reageren": SUPPRESSED, "wegwuiven": SUPPRESSED, "melden": SUPPRESSED}
+    assert keuze["people"] == PROTECTED
+    assert options == {"reageren": SUPPRESSED, "wegwuiven": 0, "melden": PROTECTED}
     voor = (await get_ok(cas, f"/orgs/{org}/exercises/scooter/data.json?key=zeker_voor")).json()
-    # All 6 who started answered: 6 next to 6 says nobody stopped, a small number too.
-    assert voor["people"] == SUPPRESSED
-    assert voor["average"] == SUPPRESSED
-    assert {o["people"] for o in voor["options"]} == {SUPPRESSED}  # each value: < 5 people
+    assert voor["people"] == PROTECTED  # decided with Amsterdam as a whole
+    assert voor["average"] == PROTECTED
+    assert [o["people"] for o in voor["options"]] == [SUPPRESSED] * 4 + [0]
     rows = list(
         csv.reader(
             io.StringIO(
@@ -168,7 +185,7 @@ async def test_suppression_also_in_a_large_scope(login: Login, world: World) -> 
         )
     )
     assert rows[0] == ["organisation", "scope", "table", "item", "measure", "value"]
-    assert [r[5] for r in rows[1:]] == [SUPPRESSED, SUPPRESSED, SUPPRESSED]
+    assert [r[5] for r in rows[1:]] == [SUPPRESSED, "0", PROTECTED]
     page = await get_ok(cas, f"/orgs/{org}/exercises/scooter/questions/keuze")
     assert "&lt; 5" in page.text
 

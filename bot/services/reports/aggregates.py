@@ -17,10 +17,10 @@ chart data cannot differ:
    is never read, and asking for a free-text question raises FreeTextRefused.
 
 Scope: a coordinator sees the groups of an organisation in which they hold the
-coordinator role ("nobody sees anything of a group they are not in"); the
-organisation figures are the union of those groups. Only professionals count.
-Because a coordinator can switch between the organisation and each group, every
-report is computed for all of those scopes at once (report.py).
+coordinator role ("nobody sees anything of a group they are not in"), and the
+organisation as a whole only when they coordinate all of its groups. Only
+professionals count. Figures are decided per published unit (the organisation
+and each group), all of them at once, never per viewer (report.py).
 """
 
 from __future__ import annotations
@@ -40,7 +40,6 @@ from bot.services.reports.exercise import exercise_stats
 from bot.services.reports.overview import overview_of
 from bot.services.reports.questions import (
     check_key,
-    collect,
     distribution,
     register_question,
     stored_keys,
@@ -48,7 +47,13 @@ from bot.services.reports.questions import (
 )
 from bot.services.reports.records import CONFIDENCE, STRUCTURED, AnswerRecord, RunRecord
 from bot.services.reports.report import STARTED, Report
-from bot.services.reports.tables import Distribution, ExerciseStats, Overview, Scope
+from bot.services.reports.tables import (
+    Distribution,
+    ExerciseStats,
+    Overview,
+    Scope,
+    UnknownQuestion,
+)
 from bot.services.reports.texts import Texts
 from bot.store.db import Database
 from bot.store.models import AnswerRow, Membership, Run
@@ -70,7 +75,12 @@ class Aggregates:
             name, groups = access.coordinated_groups(session, viewer_id, organisation_id)
             if group_id is not None and group_id not in {gid for gid, _ in groups}:
                 raise AccessDenied(f"person {viewer_id} does not coordinate group {group_id}")
-            return Scope(organisation_id, name, groups, group_id)
+            units = access.organisation_groups(session, organisation_id)
+            whole = {gid for gid, _ in units} <= {gid for gid, _ in groups}
+            # The organisation's figures cover groups that are not theirs: without
+            # every group, a coordinator starts at their first group instead.
+            chosen = group_id if group_id is not None or whole else groups[0][0]
+            return Scope(organisation_id, name, groups, chosen, units, whole)
 
         return await self.db.read(work)
 
@@ -100,23 +110,16 @@ class Aggregates:
     async def question(self, scope: Scope, dialogue_id: str, key: str, locale: str) -> Distribution:
         """One question's distribution; FreeTextRefused for a free-text question.
 
-        Only the figures this question's cells depend on are registered: the
-        exercise's started count, the question's answered count and its options,
-        in the same order as on the exercise page, so both show the same cells."""
+        Taken from the whole exercise page's figures: a question's cells are
+        decided together with the exercise's other figures (its funnel, the other
+        questions asked on the way), so it reads the same on both pages."""
         compiled = self.engine.dialogue(dialogue_id)
-        state = check_key(compiled, key)
-
-        def work(session: Session) -> Distribution:
-            report = Report.of(scope, _members(session, scope))
-            runs = _runs(session, report.people, dialogue_id)
-            answers = _answers(session, report.people, dialogue_id=dialogue_id, keys=(key,))
-            report.figure(("started", dialogue_id), {r.person_id for r in runs}, STARTED)
-            question = collect(compiled, state, key, answers, self.texts, locale)
-            register_question(report, dialogue_id, question)
-            figures = report.resolve()
-            return distribution(compiled, question, figures, report, scope.key, self.texts, locale)
-
-        return await self.db.read(work)
+        check_key(compiled, key)
+        stats = await self.exercise(scope, dialogue_id, locale)
+        found = next((d for d in stats.distributions if d.key == key), None)
+        if found is None:  # a structured question nobody has answered yet
+            raise UnknownQuestion(key)
+        return found
 
     def group_choices(
         self,
@@ -130,9 +133,9 @@ class Aggregates:
         `started` are the members who opened the push's exercise, `answers` their
         answers in its runs (objects with run_id, key, kind and value, as the
         review service returns them, already limited to what the trainer may
-        see). The trainer can read every answer one by one; the totals follow the
-        coordinators' rule anyway, so a group sees the same figures wherever they
-        are shown, and never below 5 people."""
+        see). The trainer reads every one of these answers one by one, so their
+        totals are shown as they are (docs/disclosure.md: a trainer's own group
+        is no published unit)."""
         compiled = self.engine.dialogue(dialogue_id)
         rows = [
             AnswerRecord(person, a.run_id, dialogue_id, a.key, a.kind, a.value)
@@ -145,7 +148,7 @@ class Aggregates:
         questions = structured_questions(compiled, rows, self.texts, locale)
         for question in questions:
             register_question(report, dialogue_id, question)
-        figures = report.resolve()
+        figures = report.ledger.reveal()
         return tuple(
             distribution(compiled, q, figures, report, "push", self.texts, locale)
             for q in questions
@@ -164,7 +167,7 @@ def _members(session: Session, scope: Scope) -> dict[int, set[int]]:
     them all, whichever one is chosen)."""
     rows = session.execute(
         select(Membership.group_id, Membership.person_id).where(
-            Membership.group_id.in_([gid for gid, _ in scope.groups]),
+            Membership.group_id.in_([gid for gid, _ in scope.every_group]),
             Membership.role == PROFESSIONAL,
         )
     )

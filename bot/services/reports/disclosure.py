@@ -1,53 +1,40 @@
-"""What a coordinator may see: no number about fewer than 5 people, shown or worked out.
+"""What a coordinator may see: no number about 1-4 people, shown or worked out.
 
-Why this module: hiding each small cell on its own is not enough, because a
-reader can subtract. 7 members and 6 who started say that one person never
-started; a funnel of 12 people at step 3 and 10 at step 4 says that two stopped
-at step 3; an organisation of 10 next to a group of 7 gives away the other
-group's 3. So every figure of the coordinator views is registered here with the
+The written model, with the units that are published and who sees them, is
+docs/disclosure.md; this module holds its rules. Hiding each small cell on its
+own is not enough, because a reader can subtract: 7 members and 6 who started
+say that one person never started; an organisation of 10 next to a group of 7
+gives away the other group's 3. So every figure is registered here with the
 people it counts and how it relates to the others, and one function decides
 what is shown. Pages, exports and chart data all read its answer.
 
 The rule
 --------
-A count of people is shown only when it is at least MIN_CELL, and every number
-a reader can work out from the shown counts must be at least MIN_CELL too. Zero
-counts as small: "nobody stopped" or "nobody chose B" tells as much about
-everyone in the cell as "one person did".
+A count of people is shown only when it is zero or at least MIN_CELL, and every
+number a reader can work out from the shown counts must be zero or at least
+MIN_CELL too. Zero singles out nobody ("nobody stopped" is no secret about one
+person), so full participation can be shown.
 
-1. **Nested counts** (`within`): A contains B (members ⊇ started ⊇ finished;
-   step k ⊇ step k+1 of a funnel; an organisation ⊇ one of its groups; the
-   people who answered ⊇ those who chose an option). A − B is a number of
-   people too (a drop-off), so two nested counts are both shown only when they
-   differ by at least MIN_CELL, also through hidden counts in between (nesting
-   is transitive). Counts are decided in order of importance (`rank`): a count
-   is shown when it is large enough and keeps that distance from every shown
-   count it is nested with, else it is hidden.
-2. **Counts that add up** (`adds_up`): the options of a single-choice question
-   add up to the people who answered; the groups to their organisation. While
-   the total is shown, a hidden part could be recovered as the total minus the
-   shown parts, so either no part is hidden or at least two are, together
-   holding at least MIN_CELL people; else the smallest shown part is hidden too
-   (the total when no part is left). While the total is hidden, not every part
-   may be shown: their sum would give it back.
-3. **Scale answers with an average** (`all_or_none`): people and average give
-   the sum of the answers, and with that two hidden value counts are two
-   equations in two unknowns. So while its total (and with it the average) is
-   shown, a scale shows all its value counts or none.
-4. **Derived figures**: an average or a percentage is shown only when the
-   counts it is computed from are shown.
+1. **Nested counts** (`within`): A contains B. A - B is a number of people too,
+   so two nested counts are both shown only when they are equal or differ by at
+   least MIN_CELL, also through hidden counts in between. Counts are decided in
+   order of importance (`rank`).
+2. **Counts that add up** (`adds_up`): while the total is shown, the hidden parts
+   must hold zero or at least MIN_CELL people together, and none of them may be
+   worked out exactly from what the marks say (`_pins_a_small_part`); else the
+   smallest shown non-zero part is hidden too (the total when no part is left).
+   While the total is hidden, not every part may be shown.
+3. **Scale answers with an average** (`all_or_none`): people and average give the
+   sum of the answers, so while the total is shown a scale shows all its value
+   counts or none.
+4. **Derived figures**: an average or a percentage is shown only when the counts
+   it is computed from are shown.
 
-The pass is greedy (standard cell suppression, not an optimal one): it may hide
-more than strictly needed, never less for the relations declared.
-
-Every hidden cell reads "< 5". A second marker for cells hidden under rules
-1-3 would tell the reader which neighbour holds the small number, so the pages
-explain instead that "< 5" may also mean "hidden so that a small number cannot
-be worked out".
-
-Not covered: what a reader knows from elsewhere (exactly who is in a group),
-figures compared over time (before and after one more person answers), and an
-average at the very end of a scale (5.0 means everyone answered 5).
+A hidden cell says why: "< 5" when it counts 1-4 people itself, "hidden" when it
+is large but hidden to protect another (rule 2 takes what that tells a reader
+into account). The pass is greedy (standard cell suppression, not an optimal
+one): it may hide more than strictly needed, never less for the relations
+declared.
 """
 
 from __future__ import annotations
@@ -60,6 +47,7 @@ from statistics import fmean
 
 MIN_CELL = 5
 SUPPRESSED = "< 5"
+PROTECTED = "hidden"
 
 Key = Hashable
 
@@ -71,21 +59,30 @@ Key = Hashable
 class Cell:
     """One figure; `number` is None when it is suppressed (then it is not kept).
 
+    `protects` tells why a hidden cell is hidden: False when the figure itself
+    counts 1-4 people ("< 5"), True when it is large enough but hidden so that a
+    small number elsewhere cannot be worked out ("hidden", shown as "verborgen").
     `applicable=False` marks a cell that has no figure by its nature (the drop-off
     before the first step); it shows empty, not as suppressed."""
 
     number: float | None
     applicable: bool = True
+    protects: bool = False
 
     @property
     def hidden(self) -> bool:
         return self.number is None and self.applicable
 
+    @property
+    def mark(self) -> str:
+        """The language-neutral code of a hidden cell: "< 5" or "hidden"."""
+        return PROTECTED if self.protects else SUPPRESSED
+
     def __str__(self) -> str:
         if not self.applicable:
             return ""
         if self.number is None:
-            return SUPPRESSED
+            return self.mark
         if float(self.number).is_integer():
             return str(int(self.number))
         return f"{self.number:.1f}"
@@ -94,27 +91,33 @@ class Cell:
         if not self.applicable:
             return None
         if self.number is None:
-            return SUPPRESSED
-        return int(self.number) if float(self.number).is_integer() else round(self.number, 2)
+            return self.mark
+        return int(self.number) if float(self.number).is_integer() else round(self.number, 1)
 
 
 HIDDEN = Cell(None)
+PROTECTING = Cell(None, protects=True)
 NOT_APPLICABLE = Cell(None, applicable=False)
+
+
+def small(people: int) -> bool:
+    """A number of people that would single out 1-4 of them (zero singles out nobody)."""
+    return 0 < people < MIN_CELL
 
 
 def count(people: int) -> Cell:
     """A number of people on its own (no other figure to subtract it from)."""
-    return Cell(people) if people >= MIN_CELL else HIDDEN
+    return HIDDEN if small(people) else Cell(people)
 
 
 def mean(values: Sequence[float]) -> Cell:
     """An average over people: shown when at least MIN_CELL people gave a value."""
-    return Cell(round(fmean(values), 2)) if len(values) >= MIN_CELL else HIDDEN
+    return Cell(round(fmean(values), 1)) if len(values) >= MIN_CELL else HIDDEN
 
 
 def percent(part: int, whole: int) -> Cell:
     """part/whole in percent, shown only when both counts could be shown."""
-    if part < MIN_CELL or whole < MIN_CELL:
+    if small(part) or small(whole) or whole == 0:
         return HIDDEN
     return Cell(round(100 * part / whole))
 
@@ -199,6 +202,10 @@ class Ledger:
         """The parts add up to the total (rule 2); `all_or_none` for scales (rule 3)."""
         self._sums.append(_Sum(self._real(total), tuple(self._real(p) for p in parts), all_or_none))
 
+    def size(self, key: Key) -> int:
+        """The true number of people a count holds (to choose the mark of a hidden cell)."""
+        return len(self._counts[self._real(key)].people)
+
     def _real(self, key: Key) -> Key:
         while key in self._alias:
             key = self._alias[key]
@@ -226,9 +233,9 @@ class Ledger:
             relatives = self._closure(key, self._outer) | self._closure(key, self._inner)
             shown[key] = (
                 self._counts[key].published
-                and len(mine) >= MIN_CELL
-                and all(
-                    len(mine ^ self._counts[other].people) >= MIN_CELL
+                and not small(len(mine))
+                and not any(
+                    small(len(mine ^ self._counts[other].people))
                     for other in relatives
                     if shown.get(other)
                 )
@@ -240,35 +247,65 @@ class Ledger:
                 changed = self._settle(found, shown) or changed
         return Figures({k: (c.people if shown[k] else None) for k, c in self._counts.items()}, self)
 
+    def reveal(self) -> Figures:
+        """Every count as it is, for a viewer who may read the people behind them
+        anyway (a trainer looking at their own group): no suppression applies."""
+        return Figures({k: c.people for k, c in self._counts.items()}, self)
+
     def _settle(self, found: _Sum, shown: dict[Key, bool]) -> bool:
         """Apply rules 2 and 3 to one sum; True when a cell was hidden."""
         visible = [p for p in found.parts if shown[p]]
-        if not visible:
-            if shown[found.total] and len(found.parts) < 2:
-                shown[found.total] = False  # a lone hidden part would equal the total
-                return True
-            return False
-        if len(visible) == len(found.parts):
-            if shown[found.total]:
+        hidden = [p for p in found.parts if not shown[p]]
+        if not hidden:
+            if shown[found.total] or not visible:
                 return False
-            return self._hide_smallest(visible, shown)
+            return self._hide_smallest(visible, shown)  # their sum would give the total
         if not shown[found.total]:
             return False
         if found.all_or_none:
+            if not visible:
+                return False  # none of the values: the average alone is what is shown
             for part in visible:
                 shown[part] = False
             return True
-        hidden = len(found.parts) - len(visible)
         seen = frozenset().union(*(self._counts[p].people for p in visible))
-        rest = self._counts[found.total].people - seen
-        if hidden >= 2 and len(rest) >= MIN_CELL:
+        rest = len(self._counts[found.total].people - seen)
+        sizes = [len(self._counts[p].people) for p in hidden]
+        if not _pins_a_small_part(rest, sizes):
             return False
-        return self._hide_smallest(visible, shown)
+        if any(len(self._counts[p].people) for p in visible):
+            return self._hide_smallest(visible, shown)
+        shown[found.total] = False  # nothing left to hide among the parts
+        return True
 
     def _hide_smallest(self, visible: list[Key], shown: dict[Key, bool]) -> bool:
-        smallest = min(visible, key=lambda p: (len(self._counts[p].people), -self._counts[p].order))
+        """Hide the smallest non-zero shown part (hiding a zero adds nothing unknown)."""
+        candidates = [p for p in visible if self._counts[p].people] or visible
+        smallest = min(
+            candidates, key=lambda p: (len(self._counts[p].people), -self._counts[p].order)
+        )
         shown[smallest] = False
         return True
+
+
+def _pins_a_small_part(rest: int, sizes: Sequence[int]) -> bool:
+    """Whether a reader who knows the hidden parts add up to `rest`, and which of
+    them read "< 5" (1-4 people) and which "hidden" (5 or more), can work out the
+    exact number of any hidden part, or sees that the hidden parts together hold
+    1-4 people (a small group singled out as "the others"). A "hidden" part must
+    stay unknown too: it is hidden because its number would give away a small one
+    elsewhere. `sizes` are the hidden parts' true counts."""
+    if small(rest):
+        return True
+    bounds = [(1, MIN_CELL - 1) if small(n) else (MIN_CELL, rest) for n in sizes]
+    low_total = sum(lo for lo, _ in bounds)
+    high_total = sum(hi for _, hi in bounds)
+    for lo, hi in bounds:
+        least = max(lo, rest - (high_total - hi))
+        most = min(hi, rest - (low_total - lo))
+        if least >= most:
+            return True
+    return False
 
 
 class Figures:
@@ -286,19 +323,25 @@ class Figures:
 
     def cell(self, key: Key) -> Cell:
         found = self._of(key)
-        return HIDDEN if found is None else Cell(len(found))
+        if found is not None:
+            return Cell(len(found))
+        return HIDDEN if small(self._ledger.size(key)) else PROTECTING
 
     def mean(self, of: Key, values: Sequence[float]) -> Cell:
-        """An average over the people counted in `of` (rule 4)."""
+        """An average over the people counted in `of` (rule 4); none over nobody."""
+        if not values:
+            return NOT_APPLICABLE
         if not self.shown(of) or len(values) < MIN_CELL:
-            return HIDDEN
-        return Cell(round(fmean(values), 2))
+            return HIDDEN if small(len(values)) else PROTECTING
+        return Cell(round(fmean(values), 1))
 
     def percent(self, part: Key, whole: Key) -> Cell:
-        """part/whole in percent (rule 4)."""
+        """part/whole in percent (rule 4); none of nobody."""
         a, b = self._of(part), self._of(whole)
-        if a is None or b is None or not b:
-            return HIDDEN
+        if b is not None and not b:
+            return NOT_APPLICABLE
+        if a is None or b is None:
+            return PROTECTING  # a percentage is no count of people: never "< 5"
         return Cell(round(100 * len(a) / len(b)))
 
     def drops(self, chain: Sequence[Key]) -> list[tuple[Cell, int | None]]:
@@ -312,7 +355,7 @@ class Figures:
             if index == 0:
                 found.append((NOT_APPLICABLE, None))
             elif mine is None or last is None:
-                found.append((HIDDEN, None))
+                found.append((PROTECTING, None))  # unknown here: says nothing of its size
             else:
                 before = self._of(chain[last])
                 assert before is not None

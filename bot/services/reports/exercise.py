@@ -15,12 +15,19 @@ from bot.dialogues.compile import CompiledDialogue
 from bot.services.reports.disclosure import Figures
 from bot.services.reports.questions import (
     distribution,
+    register_answer_order,
     register_question,
     stored_keys,
     structured_questions,
 )
-from bot.services.reports.records import CONFIDENCE, AnswerRecord, RunRecord, monthly_pairs
-from bot.services.reports.report import MONTH, STEP, Report, register_exercise
+from bot.services.reports.records import (
+    CONFIDENCE,
+    AnswerRecord,
+    RunRecord,
+    confidence_pairs,
+    monthly_pairs,
+)
+from bot.services.reports.report import STEP, Report, register_exercise, register_pairs
 from bot.services.reports.tables import ExerciseStats, Row, Scope, Table
 from bot.services.reports.texts import Texts
 
@@ -71,10 +78,13 @@ def exercise_stats(
     questions = structured_questions(compiled, answers, texts, locale)
     for question in questions:
         register_question(report, did, question)
+    register_answer_order(report, compiled, [q.key for q in questions])
     steps = _register_funnel(report, did, reach)
     scenario = all(k in keys for k in CONFIDENCE)
     if scenario:
-        _register_months(report, did, runs, answers)
+        months = {m: set(found) for m, found in monthly_pairs(runs, answers).items()}
+        with_pair = {pid for (pid, d) in confidence_pairs(answers) if d == did}
+        register_pairs(report, did, with_pair, months, asks_before=True)
     figures = report.resolve()
     me = scope.key
     return ExerciseStats(
@@ -100,15 +110,6 @@ def _register_funnel(report: Report, did: str, reach: _Reach) -> list[tuple[Hash
     steps.append(("finished", did))
     report.chain(steps)
     return steps
-
-
-def _register_months(
-    report: Report, did: str, runs: Sequence[RunRecord], answers: Sequence[AnswerRecord]
-) -> None:
-    """Per month a run started: the people with a before/after pair from such a run."""
-    for month, pairs in sorted(monthly_pairs(runs, answers).items()):
-        report.figure(("month", did, month), set(pairs), MONTH)
-        report.within(("started", did), ("month", did, month))
 
 
 def _funnel(

@@ -14,21 +14,22 @@ from collections.abc import Hashable, Sequence
 from bot.dialogues.compile import CompiledDialogue
 from bot.dialogues.model import Kind, Part
 from bot.services.reports.disclosure import Cell, Figures
-from bot.services.reports.questions import stored_keys
+from bot.services.reports.questions import register_answer_order, stored_keys
 from bot.services.reports.records import (
     CONFIDENCE,
     AnswerRecord,
     RunRecord,
     confidence_pairs,
+    monthly_pairs,
 )
 from bot.services.reports.report import (
     ANYONE,
-    PAIRS,
     PART,
     PEOPLE,
     Report,
     register_answered,
     register_exercise,
+    register_pairs,
 )
 from bot.services.reports.tables import Overview, Row, Scope, Table
 from bot.services.reports.texts import Texts
@@ -57,7 +58,7 @@ def overview_of(
             finished[run.dialogue_id].add(run.person_id)
     dialogues = texts.dialogues()
     pairs = confidence_pairs(confidence)
-    scenarios = _register_exercises(report, dialogues, started, finished, confidence, pairs)
+    scenarios = _register_exercises(report, dialogues, started, finished, runs, confidence, pairs)
     _register_totals(report, dialogues, started, finished)
     figures = report.resolve()
     me = scope.key
@@ -76,6 +77,7 @@ def _register_exercises(
     dialogues: Dialogues,
     started: People,
     finished: People,
+    runs: Sequence[RunRecord],
     confidence: Sequence[AnswerRecord],
     pairs: Pairs,
 ) -> list[tuple[str, CompiledDialogue]]:
@@ -88,23 +90,17 @@ def _register_exercises(
     for did, compiled in dialogues:
         keys = stored_keys(compiled)
         register_exercise(report, did, started[did], finished[did])
-        for key in (k for k in CONFIDENCE if k in keys):
+        asked = [k for k in CONFIDENCE if k in keys]
+        for key in asked:
             register_answered(report, did, key, answered[(did, key)])
+        register_answer_order(report, compiled, asked)
         if compiled.spec.kind == Kind.STRAATSCENARIO:
             scenarios.append((did, compiled))
-            _register_pairs(report, did, {pid for (pid, d) in pairs if d == did}, keys)
+            with_pair = {pid for (pid, d) in pairs if d == did}
+            mine = [r for r in runs if r.dialogue_id == did]
+            months = {m: set(found) for m, found in monthly_pairs(mine, confidence).items()}
+            register_pairs(report, did, with_pair, months, CONFIDENCE[0] in keys)
     return scenarios
-
-
-def _register_pairs(report: Report, did: str, with_pair: set[int], keys: dict[str, str]) -> None:
-    """The people with a before/after pair in one scenario."""
-    report.figure(("pairs", did), with_pair, PAIRS)
-    report.within(("started", did), ("pairs", did))
-    # Answered before but no pair: stopped on the way, a drop-off. (Answered
-    # after but no pair is nil by construction, "before" being asked first;
-    # declaring it would hide every pair count and say nothing.)
-    if CONFIDENCE[0] in keys:
-        report.within(("answered", did, CONFIDENCE[0]), ("pairs", did))
 
 
 def _register_totals(

@@ -74,16 +74,22 @@ def confidence_pairs(rows: Iterable[AnswerRecord]) -> dict[tuple[int, str], tupl
 def monthly_pairs(
     runs: Iterable[RunRecord], rows: Iterable[AnswerRecord]
 ) -> dict[str, dict[int, tuple[float, float]]]:
-    """Month a run started -> person -> (before, after) from their latest such run."""
+    """Month -> person -> (before, after): each person's pair of `confidence_pairs`
+    (their latest run with both) under the month that run started.
+
+    Every pair sits in exactly one month, so the months add up to the overall
+    figures (count and averages), and the disclosure rules for parts of a total
+    apply to them: one month cannot be worked out as the total minus the others.
+    """
     month_of = {run.id: run.started_at.astimezone(AMSTERDAM).strftime("%Y-%m") for run in runs}
     by_run, sample = _confidence_by_run(rows)
-    latest: dict[tuple[str, int], tuple[int, float, float]] = {}
+    latest: dict[tuple[int, str], tuple[int, float, float]] = {}
     for run_id, found in by_run.items():
         if len(found) == 2 and run_id in month_of:
-            slot = (month_of[run_id], sample[run_id].person_id)
+            slot = (sample[run_id].person_id, sample[run_id].dialogue_id)
             if slot not in latest or run_id > latest[slot][0]:
                 latest[slot] = (run_id, found[CONFIDENCE[0]], found[CONFIDENCE[1]])
     months: dict[str, dict[int, tuple[float, float]]] = defaultdict(dict)
-    for (month, person), (_, before, after) in latest.items():
-        months[month][person] = (before, after)
+    for (person, _), (run_id, before, after) in latest.items():
+        months[month_of[run_id]][person] = (before, after)
     return dict(months)

@@ -1,13 +1,14 @@
-"""One report over every scope the viewer can switch to.
+"""One report over every published unit of an organisation.
 
-A coordinator can look at the organisation and at each of its groups, so each
+The organisation as a whole and each of its groups are published units; every
 figure is registered for all of them at once and the disclosure ledger decides
-them together: the organisation minus one group must not give away another.
+them together, whoever asks: the organisation minus one group must not give
+away another, and two coordinators of the same group see the same figures.
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 
 from bot.services.reports.disclosure import Figures, Ledger
 from bot.services.reports.tables import ORG, Scope
@@ -37,8 +38,9 @@ class Report:
 
     @classmethod
     def of(cls, scope: Scope, members: dict[int, set[int]]) -> Report:
-        """A report over every group of a coordinator's scope (and their union)."""
-        return cls([(gid, frozenset(members.get(gid, set()))) for gid, _ in scope.groups])
+        """A report over every group of the organisation (and the whole), whatever
+        part of it the viewer may open: figures are decided per unit, not per viewer."""
+        return cls([(gid, frozenset(members.get(gid, set()))) for gid, _ in scope.every_group])
 
     def members(self, key: Hashable) -> frozenset[int]:
         """The professionals of one scope of the report."""
@@ -107,3 +109,30 @@ def register_answered(report: Report, did: str, key: str, people: set[int]) -> N
     """The people who answered one question of an exercise they started."""
     report.figure(("answered", did, key), people, ANSWERED)
     report.within(("started", did), ("answered", did, key))
+
+
+def register_pairs(
+    report: Report,
+    did: str,
+    with_pair: set[int],
+    months: Mapping[str, Iterable[int]],
+    asks_before: bool,
+) -> None:
+    """The people with a before/after pair in one scenario, and the same people per
+    month. The overview and the exercise page both register this, the same way,
+    because both show figures of it (people and averages overall, and per month)."""
+    report.figure(("pairs", did), with_pair, PAIRS)
+    report.within(("started", did), ("pairs", did))
+    # Answered before but no pair: stopped on the way, a drop-off. (Answered
+    # after but no pair is nil by construction, "before" being asked first;
+    # declaring it would hide every pair count and say nothing.)
+    if asks_before:
+        report.within(("answered", did, "zeker_voor"), ("pairs", did))
+    names = []
+    for month, people in sorted(months.items()):
+        report.figure(("month", did, month), people, MONTH)
+        report.within(("pairs", did), ("month", did, month))
+        names.append(("month", did, month))
+    # The months split the pairs: with an average next to each, a hidden month
+    # would be the total minus the others (count and sum of scores alike).
+    report.adds_up(("pairs", did), names)

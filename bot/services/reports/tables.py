@@ -13,7 +13,7 @@ from typing import Any
 
 from bot.services.reports.disclosure import Cell
 
-#: The scope key of the organisation (the union of the viewer's groups).
+#: The scope key of the organisation as a whole (every group in it).
 ORG = "org"
 
 
@@ -27,12 +27,26 @@ class UnknownQuestion(LookupError):
 
 @dataclass(frozen=True)
 class Scope:
-    """The groups whose figures a coordinator may see, and the one chosen (if any)."""
+    """What a coordinator looks at: the published units of one organisation.
+
+    The units are fixed: the organisation as a whole and each of its groups
+    (docs/disclosure.md). Every figure is decided over all of them together,
+    whoever looks, so two viewers of one unit see the same numbers. `groups` are
+    the units this viewer may open (the groups they coordinate), `whole` whether
+    they may open the organisation's, and `group_id` the one chosen (None: the
+    organisation)."""
 
     organisation_id: int
     organisation: str
     groups: tuple[tuple[int, str], ...]
     group_id: int | None = None
+    units: tuple[tuple[int, str], ...] = ()
+    whole: bool = True
+
+    @property
+    def every_group(self) -> tuple[tuple[int, str], ...]:
+        """All groups of the organisation: what the figures are decided over."""
+        return self.units or self.groups
 
     @property
     def group_ids(self) -> list[int]:
@@ -50,7 +64,7 @@ class Scope:
         """This scope's key in a report: a group id, or ORG for several groups."""
         if self.group_id is not None:
             return self.group_id
-        return ORG if len(self.groups) > 1 else self.groups[0][0]
+        return ORG if len(self.every_group) > 1 else self.every_group[0][0]
 
 
 @dataclass(frozen=True)

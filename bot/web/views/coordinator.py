@@ -97,9 +97,12 @@ async def org_page(request: Request) -> Response:
         return web.text(loc, key)
 
     exercises = [(r.label, r.cells[1]) for r in overview.exercises.rows]
-    chart_exercises = charts.bar_chart(t("web.org.chart_finished"), exercises)
+    hidden = t("web.cell.protected")
+    chart_exercises = charts.bar_chart(t("web.org.chart_finished"), exercises, protected=hidden)
     chart_parts = charts.bar_chart(
-        t("web.org.chart_parts"), [(r.label, r.cells[1]) for r in overview.parts.rows]
+        t("web.org.chart_parts"),
+        [(r.label, r.cells[1]) for r in overview.parts.rows],
+        protected=hidden,
     )
     chart_confidence = _confidence_chart(t, "web.org.chart_confidence", overview.confidence)
     return page(
@@ -132,8 +135,11 @@ async def org_exercise_page(request: Request) -> Response:
     def t(key: str) -> str:
         return web.text(loc, key)
 
+    hidden = t("web.cell.protected")
     funnel = charts.bar_chart(
-        t("web.exercise.funnel"), [(r.label, r.cells[0]) for r in stats.funnel.rows]
+        t("web.exercise.funnel"),
+        [(r.label, r.cells[0]) for r in stats.funnel.rows],
+        protected=hidden,
     )
     drops = charts.bar_chart(
         t("web.exercise.drops"),
@@ -142,8 +148,9 @@ async def org_exercise_page(request: Request) -> Response:
             for r in stats.funnel.rows
             if r.cells[1].applicable
         ],
+        protected=hidden,
     )
-    distribution_charts = [_distribution_chart(d) for d in stats.distributions]
+    distribution_charts = [_distribution_chart(d, hidden) for d in stats.distributions]
     over_time = None
     if stats.over_time is not None and stats.over_time.rows:
         over_time = _confidence_chart(t, "web.exercise.over_time", stats.over_time)
@@ -175,7 +182,7 @@ async def org_question_page(request: Request) -> Response:
         dialogue_id=dialogue_id,
         title=web.title(dialogue_id, web.locale(viewer.locale)),
         found=found,
-        chart=_distribution_chart(found),
+        chart=_distribution_chart(found, web.text(web.locale(viewer.locale), "web.cell.protected")),
         query=_scope_query(scope),
     )
 
@@ -195,9 +202,11 @@ async def org_exercise_data(request: Request) -> Response:
 # -- drawing --------------------------------------------------------------------------------
 
 
-def _distribution_chart(found: Distribution) -> Markup:
+def _distribution_chart(found: Distribution, hidden: str) -> Markup:
     return charts.bar_chart(
-        found.question or found.key, [(r.label, r.cells[0]) for r in found.options.rows]
+        found.question or found.key,
+        [(r.label, r.cells[0]) for r in found.options.rows],
+        protected=hidden,
     )
 
 
@@ -208,6 +217,7 @@ def _confidence_chart(t: Callable[[str], str], title: str, table: Table) -> Mark
         [(r.label, r.cells[1], r.cells[2]) for r in table.rows],
         (t("web.agg.before"), t("web.agg.after")),
         5,
+        protected=t("web.cell.protected"),
     )
 
 
