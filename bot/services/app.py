@@ -17,6 +17,7 @@ from bot.privacy import TextCipher
 from bot.services.audit import Audit
 from bot.services.coaching import Coach
 from bot.services.drafts import Drafts
+from bot.services.exports import Pseudonymiser, pseudonymiser
 from bot.services.groups import Groups
 from bot.services.logins import Logins
 from bot.services.membership import Members
@@ -64,6 +65,10 @@ class App:
             log.warning("health check: %s", exc)
             return False
         return True
+
+    async def pseudonymiser(self) -> Pseudonymiser:
+        """Keyed pseudonyms for people, for pages that list members without names."""
+        return await pseudonymiser(self.db)
 
     async def close(self) -> None:
         await self.db.dispose()

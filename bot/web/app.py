@@ -13,7 +13,6 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from bot.services.app import App
-from bot.services.exports import pseudonymiser
 from bot.web import errors
 from bot.web.auth import Signer
 from bot.web.context import HERE, Web, templates
@@ -27,9 +26,7 @@ async def create_web(app: App) -> Starlette:
     web = Web(
         app,
         Signer(await app.logins.secret_key()),
-        await pseudonymiser(app.db),
-        app.reports,
-        app.audit,
+        await app.pseudonymiser(),
         templates(),
         app.settings.web_base_url.startswith("https://"),
     )

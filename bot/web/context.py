@@ -31,10 +31,17 @@ class Web:
     app: App
     signer: Signer
     pseudonym: Pseudonymiser
-    aggregates: Aggregates
-    audit: Audit
     templates: Environment
     secure: bool  # cookies get the Secure flag only when the public URL is https
+
+    @property
+    def aggregates(self) -> Aggregates:
+        """The reports service (built by the composition root, like every service)."""
+        return self.app.reports
+
+    @property
+    def audit(self) -> Audit:
+        return self.app.audit
 
     @property
     def catalog(self) -> Catalog:
