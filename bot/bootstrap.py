@@ -24,6 +24,7 @@ from bot.services.drafts import Drafts
 from bot.services.groups import Groups
 from bot.services.logins import Logins
 from bot.services.membership import Members
+from bot.services.organisations import Organisations
 from bot.services.progress import Progress
 from bot.services.pushes import Pushes, QuietHours
 from bot.services.reports import Aggregates
@@ -97,6 +98,7 @@ async def build(
         logins=Logins(db, settings, clock),
         progress=Progress(db),
         retention=Retention(db, clock, settings.retention_months),
+        organisations=Organisations(db),
     )
 
 

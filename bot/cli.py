@@ -29,7 +29,7 @@ from bot.dialogues.schema import dialogue_schema
 from bot.privacy import CipherError
 from bot.services.exports import answers_table, operator_answers, to_csv, to_xlsx
 from bot.services.logins import NoDashboardRole
-from bot.services.organisations import AlreadyExists, Organisations
+from bot.services.organisations import AlreadyExists
 from bot.services.retention import purge_all
 from bot.settings import Settings, SettingsError, load_settings
 from bot.store.db import StoreError
@@ -243,7 +243,7 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 
 def cmd_org_add(args: argparse.Namespace) -> int:
     async def work(app: App) -> int:
-        org = await Organisations(app.db).add(args.name)
+        org = await app.organisations.add(args.name)
         print(f"organisation {org.id}: {org.name}")
         return 0
 
@@ -252,7 +252,7 @@ def cmd_org_add(args: argparse.Namespace) -> int:
 
 def cmd_group_add(args: argparse.Namespace) -> int:
     async def work(app: App) -> int:
-        group = await Organisations(app.db).add_group(args.org, args.name)
+        group = await app.organisations.add_group(args.org, args.name)
         print(f"group {group.id}: {args.org}/{group.name}")
         return 0
 
@@ -262,7 +262,7 @@ def cmd_group_add(args: argparse.Namespace) -> int:
 def cmd_invite(args: argparse.Namespace) -> int:
     async def work(app: App) -> int:
         expires = datetime.now(UTC) + timedelta(days=args.days)
-        invite = await Organisations(app.db).invite(args.group, args.role, expires, args.uses)
+        invite = await app.organisations.invite(args.group, args.role, expires, args.uses)
         bot_name = args.bot or await _bot_username(app.settings)
         uses = "unlimited uses" if invite.max_uses is None else f"{invite.max_uses} use(s)"
         until = f"{invite.expires_at:%Y-%m-%d %H:%M} UTC"

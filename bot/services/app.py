@@ -21,6 +21,7 @@ from bot.services.exports import Pseudonymiser, pseudonymiser
 from bot.services.groups import Groups
 from bot.services.logins import Logins
 from bot.services.membership import Members
+from bot.services.organisations import Organisations
 from bot.services.progress import Progress
 from bot.services.pushes import Pushes
 from bot.services.reports import Aggregates
@@ -56,6 +57,7 @@ class App:
     logins: Logins
     progress: Progress
     retention: Retention
+    organisations: Organisations
 
     async def healthy(self) -> bool:
         """Whether the database answers (for `/healthz` of the webhook and dashboard)."""

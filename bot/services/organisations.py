@@ -7,6 +7,7 @@ the whole installation, so nothing here asks who is calling.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -66,8 +67,8 @@ class Organisations:
 
         return await self.db.write(work)
 
-    async def _unique(self, work: object, message: str) -> Created:
+    async def _unique(self, work: Callable[[Session], Created], message: str) -> Created:
         try:
-            return await self.db.write(work)  # type: ignore[arg-type]
+            return await self.db.write(work)
         except IntegrityError:
             raise AlreadyExists(message) from None
