@@ -289,3 +289,29 @@ async def test_dashboard_link_for_trainers_only(tg):
     sam = await tg.joined("Sam")
     (reply,) = await sam.send("/dashboard")
     assert "voor trainers en coördinatoren" in reply.text
+
+
+async def test_how_the_group_chose_follows_the_coordinators_rules(tg):
+    """When five of a group have finished, the last gets the group's tallies: a count
+    of five reads 5, one of 1-4 people reads "< 5" (never "1"), nobody reads 0."""
+    pros = await a_due_push(tg, ("Ali", "Bo", "Cas", "Dee", "Eef"))
+    assert await tg.dispatch() == 5
+    for index, pro in enumerate(pros):
+        await tg.feed_pending(pro)
+        await pro.press("▶️ Beginnen")
+        await pro.press("Ik begin")
+        await pro.send("Een gesprek met een jongen op het plein")
+        await pro.press("⬜ Verbinding")
+        if index == 0:
+            await pro.press("⬜ Zorg voor anderen")
+        await pro.press("Klaar ✅")
+        await pro.press("4")
+        await pro.send("Nooit alleen naar binnen")
+    tallies = [t for t in pros[-1].texts() if "Hoe koos je groep?" in t]
+    assert len(tallies) == 1
+    assert "Verbinding: 5" in tallies[0]
+    assert "Zorg voor anderen: &lt; 5" in tallies[0] or "Zorg voor anderen: < 5" in tallies[0]
+    assert "Rechtvaardigheid: 0" in tallies[0]
+    assert ": 1" not in tallies[0]
+    # The first four finished with fewer than five in the group: no tallies yet.
+    assert not any("Hoe koos je groep?" in t for t in pros[0].texts())

@@ -1,8 +1,9 @@
 """How the group chose: shown to a professional right after they finish an exercise.
 
-Only option values are read, never free text, names or ids, and a question shows
-only when at least MIN_GROUP people answered it, so no single person's choice can
-be read from it. Memberships are read in the same query, so a removed member no
+Only option values are read, never free text, names or ids; a question shows only
+when at least MIN_GROUP people answered it, and its counts follow the same
+disclosure rules as the coordinators' figures, so no single person's choice can be
+read from it. Memberships are read in the same query, so a removed member no
 longer counts. Every finished exercise asks this, so it runs on the driver
 statements of bot/store/direct.py rather than the ORM.
 """
@@ -18,6 +19,7 @@ from sqlalchemy.orm import aliased
 from bot.dialogues.compile import CompiledDialogue
 from bot.engine import Context
 from bot.services.access import AccessDenied
+from bot.services.reports import Cell, count, partition
 from bot.services.review.base import ReviewBase
 from bot.store.driver import Direct
 from bot.store.models import AnswerRow, Membership, Push, Run
@@ -34,7 +36,7 @@ class GroupChoices(ReviewBase):
 
     async def group_choices(
         self, person_id: int, run_id: int, locale: str = "nl"
-    ) -> dict[str, dict[str, int]] | None:
+    ) -> dict[str, dict[str, Cell]] | None:
         """How the person's group chose, after they finished a dialogue themselves.
 
         Per stored choice/multi/yesno key: the count per option label (every option,
@@ -77,8 +79,12 @@ class GroupChoices(ReviewBase):
 
     def _distribution(
         self, compiled: CompiledDialogue, state: str, values: Iterable[Any], locale: str
-    ) -> dict[str, int]:
-        """Counts per option label, every option listed in the dialogue's order."""
+    ) -> dict[str, Cell]:
+        """Counts per option label, every option listed in the dialogue's order, under
+        the disclosure rules of the reports (bot/services/reports/disclosure.py): the
+        options of a single choice add up to the people who answered, so a small
+        one is hidden with what would give it back; a multiple choice hides each
+        count of 1-4 people."""
         ask = compiled.spec.states[state].ask
         spec = (ask.choice or ask.multi) if ask else None
         ids = list(spec.options) if spec else ["yes", "no"]
@@ -92,7 +98,9 @@ class GroupChoices(ReviewBase):
             for oid in set(value if isinstance(value, list) else [value]):
                 if oid in labels:
                     counts[labels[oid]] += 1
-        return counts
+        if ask is not None and ask.multi:
+            return {label: count(n) for label, n in counts.items()}
+        return partition(counts)
 
 
 def _latest_values(rows: Sequence[tuple[Any, ...]], keys: Iterable[str]) -> dict[str, list[Any]]:

@@ -92,10 +92,18 @@ class ProfessionalScreens:
         if not choices:
             return
         lines = [f"<b>{esc(self.text(who, 'pro.group_choices_title'))}</b>"]
+        hidden = self.text(who, "pro.group_choice_hidden")
         for counts in choices.values():
             lines.append("")
             lines.extend(
-                esc(self.text(who, "pro.group_choice_line", label=label, count=count))
-                for label, count in counts.items()
+                esc(
+                    self.text(
+                        who,
+                        "pro.group_choice_line",
+                        label=label,
+                        count=hidden if cell.hidden and cell.protects else str(cell),
+                    )
+                )
+                for label, cell in counts.items()
             )
         await self.channel.send_html(update, "\n".join(lines))
