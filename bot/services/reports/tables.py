@@ -187,15 +187,19 @@ class ExerciseStats:
         }
 
 
-def export_rows(scope: Scope, tables: Iterable[Table]) -> list[list[str]]:
-    """Long-format rows for CSV/Excel: organisation, scope, table, item, measure, value."""
-    rows = [["organisation", "scope", "table", "item", "measure", "value"]]
+def export_rows(scope: Scope, tables: Iterable[Table]) -> list[list[object]]:
+    """Long-format rows for CSV/Excel: organisation, scope, table, item, measure, value.
+
+    A shown figure stays a number (so a spreadsheet can sum it; averages with one
+    decimal, as everywhere), a hidden one its mark ("< 5" or "hidden")."""
+    rows: list[list[object]] = [["organisation", "scope", "table", "item", "measure", "value"]]
     for table in tables:
         for row in table.rows:
             for column, cell in zip(table.columns, row.cells, strict=True):
                 if cell.applicable:
+                    value = cell.json()
                     rows.append(
-                        [scope.organisation, scope.label, table.name, row.label, column, str(cell)]
+                        [scope.organisation, scope.label, table.name, row.label, column, value]
                     )
             if row.since:
                 rows.append(
