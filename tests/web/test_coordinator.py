@@ -27,6 +27,7 @@ from bot.services.reports import (
     partition,
     percent,
 )
+from bot.services.reports.texts import Texts
 from tests.web.conftest import SECRET, Login, World, csrf_of
 
 
@@ -291,3 +292,20 @@ async def test_audit_log_for_coordinators_of_the_organisation(login: Login, worl
     await get_ok(cora, f"/orgs/{org}/export.csv")
     page = (await get_ok(cora, f"/orgs/{org}/audit")).text
     assert "aggregates overview csv" in page
+
+
+def test_questions_in_reports_read_without_placeholders_and_scales_with_their_ends(
+    app: App,
+) -> None:
+    """A report speaks of everyone: "‘{keuze}’" (one person's earlier answer) reads as a
+    neutral "…"; a scale's ends carry their words, so "1" is read against its range."""
+    texts = Texts(app.engine)
+    for compiled in app.engine.dialogues.values():
+        for state in compiled.spec.states.values():
+            if state.input_kind:
+                assert "{" not in texts.question(state, "nl"), (compiled.spec.id, state.says)
+    scooter = app.engine.dialogue("scooter").spec
+    labels = texts.options(scooter.states["intro"], "nl")
+    assert labels["1"].startswith("1 (")
+    assert labels["5"].startswith("5 (")
+    assert labels["3"] == "3"

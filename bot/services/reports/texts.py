@@ -4,6 +4,7 @@ viewer's locale, from the dialogues and the content catalogue."""
 from __future__ import annotations
 
 from bot.dialogues.compile import CompiledDialogue
+from bot.dialogues.content import PLACEHOLDER
 from bot.dialogues.model import Part, State
 from bot.engine import Context, Engine
 
@@ -28,9 +29,14 @@ class Texts:
         return self.text(locale, compiled.spec.title)
 
     def question(self, state: State, locale: str) -> str:
-        """The question as asked: the last text said in its state."""
+        """The question as asked: the last text said in its state, with what it says
+        of one person (their name, an earlier answer) replaced by a neutral word:
+        a report speaks of everyone at once."""
         says = state.says
-        return self.text(locale, says[-1]) if says else ""
+        if not says:
+            return ""
+        neutral = self.text(locale, "web.agg.placeholder")
+        return PLACEHOLDER.sub(neutral, self.text(locale, says[-1]))
 
     def options(self, state: State, locale: str) -> dict[str, str]:
         """Option id -> label, in the dialogue's order (scales: every value)."""
@@ -40,10 +46,22 @@ class Texts:
         if ask is None:
             return {}
         if ask.scale is not None:
-            return {str(n): str(n) for n in range(ask.scale.min, ask.scale.max + 1)}
+            return self._scale(ask.scale.min, ask.scale.max, ask.scale.low, ask.scale.high, locale)
         spec = ask.choice or ask.multi
         if spec is not None:
             return {o.id: o.label for o in render.options(spec.options, ctx)}
         if ask.yesno:
             return {"yes": render.text(ctx, "common.yes"), "no": render.text(ctx, "common.no")}
         return {}
+
+    def _scale(
+        self, low: int, high: int, low_key: str | None, high_key: str | None, locale: str
+    ) -> dict[str, str]:
+        """Every value of a scale; its ends with their words ("1 (onzeker)"), so a
+        bare number is read against the range it was given on."""
+        labels = {str(n): str(n) for n in range(low, high + 1)}
+        if low_key:
+            labels[str(low)] = f"{low} ({self.text(locale, low_key)})"
+        if high_key:
+            labels[str(high)] = f"{high} ({self.text(locale, high_key)})"
+        return labels
