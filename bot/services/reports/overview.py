@@ -84,8 +84,13 @@ def _register_exercises(
     """Each exercise's own figures; returns the street scenarios (they get a
     confidence row)."""
     answered: dict[tuple[str, str], set[int]] = defaultdict(set)
+    answers_of: dict[str, list[AnswerRecord]] = defaultdict(list)
     for answer in confidence:  # as `questions.collect` counts them: any stored answer
         answered[(answer.dialogue_id, answer.key)].add(answer.person_id)
+        answers_of[answer.dialogue_id].append(answer)
+    runs_of: dict[str, list[RunRecord]] = defaultdict(list)
+    for run in runs:
+        runs_of[run.dialogue_id].append(run)
     scenarios = []
     for did, compiled in dialogues:
         keys = stored_keys(compiled)
@@ -97,8 +102,8 @@ def _register_exercises(
         if compiled.spec.kind == Kind.STRAATSCENARIO:
             scenarios.append((did, compiled))
             with_pair = {pid for (pid, d) in pairs if d == did}
-            mine = [r for r in runs if r.dialogue_id == did]
-            months = {m: set(found) for m, found in monthly_pairs(mine, confidence).items()}
+            found = monthly_pairs(runs_of[did], answers_of[did])
+            months = {month: set(people) for month, people in found.items()}
             register_pairs(report, did, with_pair, months, CONFIDENCE[0] in keys)
     return scenarios
 
