@@ -58,10 +58,26 @@ def nested_pairs(doc: Mapping[str, Any], compiled: CompiledDialogue) -> list[Nes
                     option["people"],
                 )
             )
-    steps = [r["people"] for r in doc["funnel"]["rows"]]
-    for i, outer in enumerate(steps):
-        for j in range(i + 1, len(steps)):
-            found.append((f"step {i + 1}", outer, f"step {j + 1}", steps[j]))
+    rows = (doc["funnel"] or {"rows": []})["rows"]  # a group's page has none
+    for i, outer in enumerate(rows):
+        for inner in rows[i + 1 :]:
+            found.append(
+                (
+                    f"reached {outer['key']}",
+                    outer["people"],
+                    f"reached {inner['key']}",
+                    inner["people"],
+                )
+            )
+        if outer["key"] in answered:  # got as far as a question: at least answered it
+            found.append(
+                (
+                    f"reached {outer['key']}",
+                    outer["people"],
+                    f"answered {outer['key']}",
+                    answered[outer["key"]],
+                )
+            )
     # Questions every path asks in turn, and questions every way to an end passes.
     spec = compiled.spec
     dom = dominators(spec)
@@ -145,7 +161,8 @@ def attacks(
                 x, y = _n(a[key]), _n(b[key])
                 if x is not None and y is not None and _small(x - y):
                     found.append(f"{outer} - {inner}: {key} {x:g} - {y:g}")
-            for da, db in zip(a["distributions"], b["distributions"], strict=True):
+            both = a["distributions"] and b["distributions"]  # a group publishes none
+            for da, db in zip(a["distributions"], b["distributions"], strict=bool(both)):
                 pairs = [(da["people"], db["people"])] + [
                     (oa["people"], ob["people"])
                     for oa, ob in zip(da["options"], db["options"], strict=True)

@@ -144,7 +144,13 @@ def test_the_adversary_finds_the_attacks_it_is_told_about(app: App) -> None:
     doc = {
         "started": 11,
         "finished": 5,
-        "funnel": {"rows": [{"people": 11}, {"people": SUPPRESSED}, {"people": 5}]},
+        "funnel": {
+            "rows": [
+                {"key": "started", "people": 11},
+                {"key": "zeker_voor", "people": SUPPRESSED},
+                {"key": "finished", "people": 5},
+            ]
+        },
         "distributions": [
             {
                 "key": "keuze",

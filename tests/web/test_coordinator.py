@@ -106,13 +106,11 @@ async def test_overview_for_a_coordinator_of_one_group(login: Login, world: Worl
     drijfveren = next(r for r in tables["exercises"]["rows"] if r["key"] == "drijfveren")
     assert drijfveren["started"] == 0  # nobody started: zero singles out nobody
     assert drijfveren["completion_percent"] is None  # no percentage of nobody
-    confidence = next(r for r in tables["confidence"]["rows"] if r["key"] == "scooter")
-    assert (confidence["people"], confidence["before"], confidence["after"]) == (
-        PROTECTED,
-        PROTECTED,
-        PROTECTED,
-    )
+    # What people answered (confidence, per question) is published per
+    # organisation, and Cas coordinates one of its two groups: none of it here.
+    assert "confidence" not in tables
     page = await get_ok(cas, f"/orgs/{org}")
+    assert "Hoe mensen antwoordden, tonen we per organisatie" in page.text
     assert "<svg" in page.text
     assert 'role="img"' in page.text
     assert "<desc" in page.text
@@ -124,10 +122,10 @@ async def test_small_group_shows_no_figure_anywhere(login: Login, world: World) 
     cora = await login("cora")
     overview = (await get_ok(cora, f"/orgs/{org}/data.json?group={zuid}")).json()
     stats = (await get_ok(cora, f"/orgs/{org}/exercises/scooter/data.json?group={zuid}")).json()
-    keuze = (
-        await get_ok(cora, f"/orgs/{org}/exercises/scooter/data.json?group={zuid}&key=keuze")
-    ).json()
-    for document in (overview, stats, keuze):
+    assert (stats["funnel"], stats["distributions"]) == (None, [])  # answers: per organisation
+    keuze = await cora.get(f"/orgs/{org}/exercises/scooter/data.json?group={zuid}&key=keuze")
+    assert keuze.status_code == 404  # a clear refusal, never a figure
+    for document in (overview, stats):
         numbers = [v for v in values(document) if isinstance(v, int | float) and v]
         assert numbers == [], numbers  # three people: no figure but "nobody" is shown
     assert overview["people"] == SUPPRESSED
@@ -135,7 +133,6 @@ async def test_small_group_shows_no_figure_anywhere(login: Login, world: World) 
     for path in (
         f"/orgs/{org}/export.csv?group={zuid}",
         f"/orgs/{org}/export.csv?group={zuid}&dialogue=scooter",
-        f"/orgs/{org}/export.csv?group={zuid}&dialogue=scooter&key=zeker_voor",
     ):
         rows = list(
             csv.DictReader(io.StringIO((await get_ok(cora, path)).content.decode("utf-8-sig")))
@@ -156,38 +153,43 @@ async def test_small_group_shows_no_figure_anywhere(login: Login, world: World) 
     page = await get_ok(cora, f"/orgs/{org}/exercises/scooter?group={zuid}")
     shown = re.findall(r'class="num">([^<]*)<', page.text)
     assert set(shown) <= {"0"}, shown  # no shown figure in any table but "nobody"
-    assert "bar-hidden" in page.text
     assert "&lt; 5" in page.text
-    widths = re.findall(r'<rect class="bar(?: bar-[ab])?" x="0" y="\d+" width="([^"]*)"', page.text)
-    assert set(widths) <= {"0.0"}, widths  # only the empty bars of "nobody"
+    assert "<svg" not in page.text  # no chart of answers for a group
 
 
 async def test_suppression_also_in_a_large_scope(login: Login, world: World) -> None:
     org, noord = world.orgs["amsterdam"], world.groups["noord"]
     cas = await login("cas")
-    keuze = (
-        await get_ok(cas, f"/orgs/{org}/exercises/scooter/data.json?group={noord}&key=keuze")
-    ).json()
+    # A group publishes who takes part, not what they answered: refused for Noord.
+    for path in (
+        f"/orgs/{org}/exercises/scooter/data.json?group={noord}&key=keuze",
+        f"/orgs/{org}/exercises/scooter/questions/keuze?group={noord}",
+        f"/orgs/{org}/export.csv?dialogue=scooter&key=keuze&group={noord}",
+    ):
+        assert (await cas.get(path)).status_code == 404, path
+    cora = await login("cora")  # coordinates Amsterdam as a whole
+    keuze = (await get_ok(cora, f"/orgs/{org}/exercises/scooter/data.json?key=keuze")).json()
     options = {o["key"]: o["people"] for o in keuze["options"]}
-    # 5 of the 6 who answered chose melden: shown next to the 6, it says one did not.
-    assert keuze["people"] == PROTECTED
-    assert options == {"reageren": SUPPRESSED, "wegwuiven": 0, "melden": PROTECTED}
-    voor = (await get_ok(cas, f"/orgs/{org}/exercises/scooter/data.json?key=zeker_voor")).json()
-    assert voor["people"] == PROTECTED  # decided with Amsterdam as a whole
-    assert voor["average"] == PROTECTED
-    assert [o["people"] for o in voor["options"]] == [SUPPRESSED] * 4 + [0]
+    # 9 answered; melden is large, but shown next to the 9 it would say that the
+    # other two options hold 1-4 people together: hidden to protect them.
+    assert keuze["people"] == 9
+    assert options == {"reageren": SUPPRESSED, "wegwuiven": SUPPRESSED, "melden": PROTECTED}
+    voor = (await get_ok(cora, f"/orgs/{org}/exercises/scooter/data.json?key=zeker_voor")).json()
+    assert (voor["people"], voor["average"]) == (9, 2.7)
+    # With the average shown, a scale shows all its value counts or none.
+    assert [o["people"] for o in voor["options"]] == [SUPPRESSED] * 4 + [PROTECTED]
     rows = list(
         csv.reader(
             io.StringIO(
                 (
-                    await get_ok(cas, f"/orgs/{org}/export.csv?dialogue=scooter&key=keuze")
+                    await get_ok(cora, f"/orgs/{org}/export.csv?dialogue=scooter&key=keuze")
                 ).content.decode("utf-8-sig")
             )
         )
     )
     assert rows[0] == ["organisation", "scope", "table", "item", "measure", "value"]
-    assert [r[5] for r in rows[1:]] == [SUPPRESSED, "0", PROTECTED]
-    page = await get_ok(cas, f"/orgs/{org}/exercises/scooter/questions/keuze")
+    assert [r[5] for r in rows[1:]] == [SUPPRESSED, SUPPRESSED, PROTECTED]
+    page = await get_ok(cora, f"/orgs/{org}/exercises/scooter/questions/keuze")
     assert "&lt; 5" in page.text
 
 

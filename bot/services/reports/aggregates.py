@@ -50,6 +50,7 @@ from bot.services.reports.report import STARTED, Report
 from bot.services.reports.tables import (
     Distribution,
     ExerciseStats,
+    NotPublished,
     Overview,
     Scope,
     UnknownQuestion,
@@ -116,6 +117,8 @@ class Aggregates:
         compiled = self.engine.dialogue(dialogue_id)
         check_key(compiled, key)
         stats = await self.exercise(scope, dialogue_id, locale)
+        if stats.funnel is None:  # a group: answers are published per organisation
+            raise NotPublished(key)
         found = next((d for d in stats.distributions if d.key == key), None)
         if found is None:  # a structured question nobody has answered yet
             raise UnknownQuestion(key)

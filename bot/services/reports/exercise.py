@@ -2,19 +2,21 @@
 structured question's distribution, and confidence over time for a scenario.
 
 The exercise's own counts are registered first, as on the overview, then its
-questions, the funnel's intermediate steps and the months last: a step or a
-month is the figure to hide when it would give a shown one away.
+questions, the funnel's rows (with consistent answers the same people as a
+question's "answered by") and the months last: a month is the figure to hide
+when it would give a shown one away.
 """
 
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
-from dataclasses import dataclass, field
 
 from bot.dialogues.compile import CompiledDialogue
 from bot.services.reports.disclosure import Figures
 from bot.services.reports.questions import (
+    Question,
     distribution,
+    funnel_questions,
     register_answer_order,
     register_question,
     stored_keys,
@@ -27,37 +29,9 @@ from bot.services.reports.records import (
     confidence_pairs,
     monthly_pairs,
 )
-from bot.services.reports.report import STEP, Report, register_exercise, register_pairs
+from bot.services.reports.report import REACHED, Report, register_exercise, register_pairs
 from bot.services.reports.tables import ExerciseStats, Row, Scope, Table
 from bot.services.reports.texts import Texts
-
-
-@dataclass
-class _Reach:
-    """How far each person got: `total` steps to finish, and per person the
-    furthest step of any of their runs."""
-
-    total: int
-    started: set[int] = field(default_factory=set)
-    finished: set[int] = field(default_factory=set)
-    step: dict[int, int] = field(default_factory=dict)
-
-    @classmethod
-    def of(cls, compiled: CompiledDialogue, runs: Sequence[RunRecord]) -> _Reach:
-        spec = compiled.spec
-        # A finished run went all the way, whatever the length of its branch.
-        total = max(
-            compiled.remaining.get(spec.start, 1),
-            max((len(r.history) + 1 for r in runs if r.status != "finished"), default=1),
-        )
-        reach = cls(total)
-        for run in runs:
-            reach.started.add(run.person_id)
-            if run.status == "finished":
-                reach.finished.add(run.person_id)
-            step = total if run.status == "finished" else len(run.history) + 1
-            reach.step[run.person_id] = max(step, reach.step.get(run.person_id, 0))
-        return reach
 
 
 def exercise_stats(
@@ -72,14 +46,16 @@ def exercise_stats(
     """The exercise page in `scope`, decided together with every other scope."""
     spec = compiled.spec
     did = spec.id
-    reach = _Reach.of(compiled, runs)
-    register_exercise(report, did, reach.started, reach.finished)
+    started = {run.person_id for run in runs}
+    finished = {run.person_id for run in runs if run.status == "finished"}
+    register_exercise(report, did, started, finished)
     keys = stored_keys(compiled)
     questions = structured_questions(compiled, answers, texts, locale)
     for question in questions:
         register_question(report, did, question)
     register_answer_order(report, compiled, [q.key for q in questions])
-    steps = _register_funnel(report, did, reach)
+    asked = funnel_questions(compiled, questions)
+    _register_reach(report, did, asked, finished)
     scenario = all(k in keys for k in CONFIDENCE)
     if scenario:
         months = {m: set(found) for m, found in monthly_pairs(runs, answers).items()}
@@ -87,46 +63,63 @@ def exercise_stats(
         register_pairs(report, did, with_pair, months, asks_before=True)
     figures = report.resolve()
     me = scope.key
+    detail = report.detailed(me)
     return ExerciseStats(
         scope,
         did,
         texts.title(compiled, locale),
         figures.cell((me, "started", did)),
         figures.cell((me, "finished", did)),
-        _funnel(figures, me, steps, reach.total, texts, locale),
-        tuple(distribution(compiled, q, figures, report, me, texts, locale) for q in questions),
-        _over_time(report, figures, me, did, runs, answers) if scenario else None,
+        _funnel(figures, me, compiled, asked, texts, locale) if detail else None,
+        tuple(distribution(compiled, q, figures, report, me, texts, locale) for q in questions)
+        if detail
+        else (),
+        _over_time(report, figures, me, did, runs, answers) if scenario and detail else None,
         tuple(k for k, s in keys.items() if spec.states[s].input_kind == "text"),
     )
 
 
-def _register_funnel(report: Report, did: str, reach: _Reach) -> list[tuple[Hashable, ...]]:
-    """The funnel's steps as one chain: step 1 is everyone who started, it ends with
-    those who finished. Returns the chain's figure names."""
-    steps: list[tuple[Hashable, ...]] = [("started", did)]
-    steps += [("step", did, k) for k in range(2, reach.total + 1)]
-    for k in range(2, reach.total + 1):
-        report.figure(("step", did, k), {p for p, s in reach.step.items() if s >= k}, STEP)
-    steps.append(("finished", did))
-    report.chain(steps)
-    return steps
+def _register_reach(
+    report: Report, did: str, asked: Sequence[Question], finished: set[int]
+) -> None:
+    """The funnel's rows between started and finished: who got at least as far as
+    each question every way asks (answered it, a later one, or finished).
+
+    With the answers as the dialogue stores them this is the question's "answered
+    by" itself (one set of people, so no extra figure to hide); it differs only
+    where a question was added to an exercise after some people had done it, and
+    then the funnel still only goes down."""
+    further = set(finished)
+    reach: list[tuple[Hashable, ...]] = []
+    for question in reversed(asked):
+        further |= set(question.latest)
+        name = ("reached", did, question.key)
+        report.figure(name, further, REACHED, detail=True)
+        report.within(name, ("answered", did, question.key))
+        reach.insert(0, name)
+    report.chain([("started", did), *reach, ("finished", did)])
 
 
 def _funnel(
     figures: Figures,
     me: Hashable,
-    steps: Sequence[tuple[Hashable, ...]],
-    total: int,
+    compiled: CompiledDialogue,
+    asked: Sequence[Question],
     texts: Texts,
     locale: str,
 ) -> Table:
-    """People per step and who dropped off since the step above (or since the last
-    shown step, when the ones in between are hidden)."""
-    chain = [(me, *name) for name in steps]
-    step_label = texts.text(locale, "web.agg.step")
-    labels = [step_label.replace("{step}", str(k)) for k in range(1, total + 1)]
+    """How far people got, named by question: who started, who got as far as each
+    question that every way through the exercise asks (in the order asked), who
+    finished; and who dropped off since the row above (or since the last shown
+    row, when the ones in between are hidden)."""
+    did = compiled.spec.id
+    chain: list[Hashable] = [(me, "started", did)]
+    chain += [(me, "reached", did, q.key) for q in asked]
+    chain.append((me, "finished", did))
+    labels = [texts.text(locale, "web.agg.started")]
+    labels += [texts.short(compiled.spec.states[q.state], locale) for q in asked]
     labels.append(texts.text(locale, "web.agg.finished"))
-    row_keys = [str(k) for k in range(1, total + 1)] + ["finished"]
+    row_keys = ["started", *(q.key for q in asked), "finished"]
     rows = tuple(
         Row(
             row_keys[i],

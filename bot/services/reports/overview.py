@@ -68,7 +68,9 @@ def overview_of(
         _groups_table(scope, figures),
         _parts_table(figures, me, texts, locale),
         _exercises_table(figures, me, dialogues, texts, locale),
-        _confidence_table(figures, report.members(me), me, scenarios, pairs, texts, locale),
+        _confidence_table(figures, report.members(me), me, scenarios, pairs, texts, locale)
+        if report.detailed(me)
+        else None,
     )
 
 

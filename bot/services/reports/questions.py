@@ -101,7 +101,7 @@ def register_question(report: Report, did: str, question: Question) -> None:
     parts = []
     for oid in question.options:
         name = ("option", did, question.key, oid)
-        report.figure(name, question.choosers(oid), OPTION)
+        report.figure(name, question.choosers(oid), OPTION, detail=True)
         report.within(total, name)
         parts.append(name)
     if question.kind != "multi":
@@ -149,6 +149,38 @@ def distribution(
     )
 
 
+def _asking_states(compiled: CompiledDialogue, keys: Iterable[str]) -> dict[str, list[str]]:
+    """Stored key -> every state that asks it (a key may be asked on several branches)."""
+    wanted = set(keys)
+    asked: dict[str, list[str]] = {}
+    for name, state in compiled.spec.states.items():
+        if state.store in wanted and state.input_kind:
+            asked.setdefault(state.store, []).append(name)
+    return asked
+
+
+def _passes(dom: dict[str, set[str]], targets: Iterable[str], through: Sequence[str]) -> bool:
+    """Whether every way to each of `targets` passes one of the states `through` first."""
+    return all(any(s != t and s in dom.get(t, ()) for s in through) for t in targets)
+
+
+def funnel_questions(compiled: CompiledDialogue, questions: Sequence[Question]) -> list[Question]:
+    """The questions every way through the exercise asks before it ends, in the
+    order they are asked: the steps of a funnel that everyone walks, so each
+    count contains the next and the difference is who stopped in between.
+    Questions on one branch only are left out (not everyone passes them)."""
+    spec = compiled.spec
+    dom = dominators(spec)
+    ends = [name for name in dom if spec.states[name].end]
+    asked = _asking_states(compiled, [q.key for q in questions])
+    on_every_path = [
+        q for q in questions if ends and q.key in asked and _passes(dom, ends, asked[q.key])
+    ]
+    # Along the one chain every path shares, a state asked later is dominated by
+    # more states: its depth orders the questions.
+    return sorted(on_every_path, key=lambda q: min(len(dom.get(s, ())) for s in asked[q.key]))
+
+
 def register_answer_order(report: Report, compiled: CompiledDialogue, keys: Iterable[str]) -> None:
     """Nest the answered counts of questions that every path asks in turn.
 
@@ -159,20 +191,12 @@ def register_answer_order(report: Report, compiled: CompiledDialogue, keys: Iter
     "answered 5" would say that exactly one person stopped in between.
     """
     spec = compiled.spec
-    wanted = set(keys)
-    asked: dict[str, list[str]] = {}
-    for name, state in spec.states.items():
-        if state.store in wanted and state.input_kind:
-            asked.setdefault(state.store, []).append(name)
+    asked = _asking_states(compiled, keys)
     dom = dominators(spec)
     ends = [name for name in dom if spec.states[name].end]
-
-    def passes(targets: Iterable[str], through: Sequence[str]) -> bool:
-        return all(any(s != t and s in dom.get(t, ()) for s in through) for t in targets)
-
     for key, states in asked.items():
         for earlier, before in asked.items():
-            if earlier != key and passes(states, before):
+            if earlier != key and _passes(dom, states, before):
                 report.within(("answered", spec.id, earlier), ("answered", spec.id, key))
-        if ends and passes(ends, states):
+        if ends and _passes(dom, ends, states):
             report.within(("answered", spec.id, key), ("finished", spec.id))

@@ -9,16 +9,16 @@ away another, and two coordinators of the same group see the same figures.
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Mapping, Sequence
+from itertools import pairwise
 
 from bot.services.reports.disclosure import Figures, Ledger
 from bot.services.reports.tables import ORG, Scope
 
 # The order in which figures are decided (disclosure rule 1): when two nested
 # figures are too close, the one decided first stays. An exercise's own
-# figures come first, the summaries over exercises after them, and the
-# intermediate steps of a funnel last (the drop-off between shown steps is what
-# the funnel is for).
-STARTED, FINISHED, ANSWERED, PAIRS, OPTION, PART, ANYONE, PEOPLE, STEP, MONTH = range(10)
+# figures come first, the summaries over exercises after them, and the months
+# of the confidence pairs last.
+STARTED, FINISHED, ANSWERED, REACHED, PAIRS, OPTION, PART, ANYONE, PEOPLE, MONTH = range(10)
 
 
 class Report:
@@ -35,12 +35,23 @@ class Report:
             [(ORG, union), *groups] if len(groups) > 1 else list(groups)
         )
         self.people = union
+        self._where: dict[tuple[Hashable, ...], set[Hashable]] = {}
 
     @classmethod
     def of(cls, scope: Scope, members: dict[int, set[int]]) -> Report:
         """A report over every group of the organisation (and the whole), whatever
         part of it the viewer may open: figures are decided per unit, not per viewer."""
         return cls([(gid, frozenset(members.get(gid, set()))) for gid, _ in scope.every_group])
+
+    @property
+    def detail_unit(self) -> Hashable:
+        """The one unit that publishes what people answered: the organisation (a
+        single group's organisation is that group). Groups publish participation."""
+        return self.scopes[0][0]
+
+    def detailed(self, key: Hashable) -> bool:
+        """Whether scope `key` publishes answer figures (questions, funnel, pairs)."""
+        return key == self.detail_unit
 
     def members(self, key: Hashable) -> frozenset[int]:
         """The professionals of one scope of the report."""
@@ -52,31 +63,43 @@ class Report:
         people: Iterable[int],
         rank: int,
         organisation: bool = True,
+        detail: bool = False,
     ) -> None:
         """A count of people, given over the whole organisation, in every scope;
-        `organisation=False` when no page shows it for the organisation as a whole."""
+        `organisation=False` when no page shows it for the organisation as a whole,
+        `detail=True` for a figure of what people answered: published for the
+        organisation only (docs/disclosure.md, "Published units")."""
         found = frozenset(people)
-        for index, (skey, members) in enumerate(self.scopes):
+        scopes = self.scopes[:1] if detail else self.scopes
+        for index, (skey, members) in enumerate(scopes):
             shown = organisation or skey != ORG
             self.ledger.count((skey, *name), found & members, (rank, index), published=shown)
-        if len(self.scopes) > 1:
+        self._where[name] = {skey for skey, _ in scopes}
+        if len(scopes) > 1:
             org = (ORG, *name)
-            groups = [(skey, *name) for skey, _ in self.scopes[1:]]
+            groups = [(skey, *name) for skey, _ in scopes[1:]]
             for group in groups:
                 self.ledger.within(org, group)
             self.ledger.adds_up(org, groups)
 
+    def _scopes_of(self, *names: tuple[Hashable, ...]) -> list[Hashable]:
+        """The scopes in which every one of `names` is registered (a relation holds
+        only where all its figures exist; an alias counts as registered)."""
+        where = [self._where.get(n, {skey for skey, _ in self.scopes}) for n in names]
+        return [skey for skey, _ in self.scopes if all(skey in w for w in where)]
+
     def same(self, name: tuple[Hashable, ...], as_name: tuple[Hashable, ...]) -> None:
-        for skey, _ in self.scopes:
+        for skey in self._scopes_of(as_name):
             self.ledger.same((skey, *name), (skey, *as_name))
+        self._where[name] = set(self._scopes_of(as_name))
 
     def within(self, outer: tuple[Hashable, ...], inner: tuple[Hashable, ...]) -> None:
-        for skey, _ in self.scopes:
+        for skey in self._scopes_of(outer, inner):
             self.ledger.within((skey, *outer), (skey, *inner))
 
     def chain(self, names: Sequence[tuple[Hashable, ...]]) -> None:
-        for skey, _ in self.scopes:
-            self.ledger.chain([(skey, *name) for name in names])
+        for outer, inner in pairwise(names):
+            self.within(outer, inner)
 
     def adds_up(
         self,
@@ -84,7 +107,7 @@ class Report:
         parts: Sequence[tuple[Hashable, ...]],
         all_or_none: bool = False,
     ) -> None:
-        for skey, _ in self.scopes:
+        for skey in self._scopes_of(total, *parts):
             self.ledger.adds_up(
                 (skey, *total), [(skey, *p) for p in parts], all_or_none=all_or_none
             )
@@ -107,7 +130,7 @@ def register_exercise(report: Report, did: str, started: set[int], finished: set
 
 def register_answered(report: Report, did: str, key: str, people: set[int]) -> None:
     """The people who answered one question of an exercise they started."""
-    report.figure(("answered", did, key), people, ANSWERED)
+    report.figure(("answered", did, key), people, ANSWERED, detail=True)
     report.within(("started", did), ("answered", did, key))
 
 
@@ -121,7 +144,7 @@ def register_pairs(
     """The people with a before/after pair in one scenario, and the same people per
     month. The overview and the exercise page both register this, the same way,
     because both show figures of it (people and averages overall, and per month)."""
-    report.figure(("pairs", did), with_pair, PAIRS)
+    report.figure(("pairs", did), with_pair, PAIRS, detail=True)
     report.within(("started", did), ("pairs", did))
     # Answered before but no pair: stopped on the way, a drop-off. (Answered
     # after but no pair is nil by construction, "before" being asked first;
@@ -130,7 +153,7 @@ def register_pairs(
         report.within(("answered", did, "zeker_voor"), ("pairs", did))
     names = []
     for month, people in sorted(months.items()):
-        report.figure(("month", did, month), people, MONTH)
+        report.figure(("month", did, month), people, MONTH, detail=True)
         report.within(("pairs", did), ("month", did, month))
         names.append(("month", did, month))
     # The months split the pairs: with an average next to each, a hidden month

@@ -25,6 +25,11 @@ class UnknownQuestion(LookupError):
     """The dialogue stores no answer under that key."""
 
 
+class NotPublished(LookupError):
+    """A figure of what people answered, asked for a group: those are published for
+    the organisation only (docs/disclosure.md)."""
+
+
 @dataclass(frozen=True)
 class Scope:
     """What a coordinator looks at: the published units of one organisation.
@@ -138,11 +143,11 @@ class Overview:
     groups: Table  # members, started, finished
     parts: Table  # started, finished
     exercises: Table  # started, finished, completion
-    confidence: Table  # people, before, after (street scenarios)
+    confidence: Table | None  # people, before, after (street scenarios); None for a group
 
     @property
     def tables(self) -> tuple[Table, ...]:
-        return (self.groups, self.parts, self.exercises, self.confidence)
+        return tuple(t for t in (self.groups, self.parts, self.exercises, self.confidence) if t)
 
     def json(self) -> dict[str, Any]:
         return {
@@ -162,14 +167,24 @@ class ExerciseStats:
     title: str
     started: Cell
     finished: Cell
-    funnel: Table  # people who reached step n, and who dropped off since the step above
+    #: How far people got per question, and who dropped off since the row above;
+    #: None (with no distributions) for a group: answers are published per organisation.
+    funnel: Table | None
     distributions: tuple[Distribution, ...]
     over_time: Table | None  # confidence before/after per month (scenarios)
     text_keys: tuple[str, ...] = field(default=())  # named, never shown
 
     @property
     def tables(self) -> tuple[Table, ...]:
-        tables = [self.funnel, *(d.options for d in self.distributions)]
+        # The head figures first, so an export holds them too (for a group, they
+        # are all there is).
+        head = Table(
+            "exercise",
+            ("started", "finished"),
+            (Row(self.dialogue_id, self.title, (self.started, self.finished)),),
+        )
+        tables = [head, *([self.funnel] if self.funnel else [])]
+        tables += [d.options for d in self.distributions]
         if self.over_time is not None:
             tables.append(self.over_time)
         return tuple(tables)
@@ -181,7 +196,7 @@ class ExerciseStats:
             "dialogue": self.dialogue_id,
             "started": self.started.json(),
             "finished": self.finished.json(),
-            "funnel": self.funnel.json(),
+            "funnel": self.funnel.json() if self.funnel else None,
             "distributions": [d.json() for d in self.distributions],
             "over_time": self.over_time.json() if self.over_time else None,
         }

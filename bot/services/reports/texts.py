@@ -3,6 +3,8 @@ viewer's locale, from the dialogues and the content catalogue."""
 
 from __future__ import annotations
 
+import re
+
 from bot.dialogues.compile import CompiledDialogue
 from bot.dialogues.content import PLACEHOLDER
 from bot.dialogues.model import Part, State
@@ -37,6 +39,20 @@ class Texts:
             return ""
         neutral = self.text(locale, "web.agg.placeholder")
         return PLACEHOLDER.sub(neutral, self.text(locale, says[-1]))
+
+    def short(self, state: State, locale: str, limit: int = 60) -> str:
+        """The question itself, to name a funnel row: the sentence with the first
+        question mark (not the lead-in before it, nor the options listed after
+        it), cut at a word when it is still too long. The whole text is under the
+        question's own heading."""
+        text = " ".join(self.question(state, locale).split())
+        if "?" in text:
+            asked = text[: text.index("?") + 1]
+            text = re.split(r"(?<=[.!])\s+", asked)[-1]
+        if len(text) <= limit:
+            return text
+        cut = text[: limit - 1].rsplit(" ", 1)[0].rstrip(" ,.;:")
+        return f"{cut}…"
 
     def options(self, state: State, locale: str) -> dict[str, str]:
         """Option id -> label, in the dialogue's order (scales: every value)."""

@@ -20,6 +20,7 @@ from bot.services.reports import (
     Distribution,
     ExerciseStats,
     FreeTextRefused,
+    NotPublished,
     Overview,
     Scope,
     Table,
@@ -80,6 +81,8 @@ async def question_of(
         raise Refusal(403, "web.error.free_text") from None
     except UnknownQuestion:
         raise Refusal(404, "web.error.not_found") from None
+    except NotPublished:
+        raise Refusal(404, "web.org.per_organisation") from None
     return scope, found
 
 
@@ -104,7 +107,9 @@ async def org_page(request: Request) -> Response:
         [(r.label, r.cells[1]) for r in overview.parts.rows],
         protected=hidden,
     )
-    chart_confidence = _confidence_chart(t, "web.org.chart_confidence", overview.confidence)
+    chart_confidence = None
+    if overview.confidence is not None:
+        chart_confidence = _confidence_chart(t, "web.org.chart_confidence", overview.confidence)
     return page(
         request,
         "org.html",
@@ -136,16 +141,15 @@ async def org_exercise_page(request: Request) -> Response:
         return web.text(loc, key)
 
     hidden = t("web.cell.protected")
+    rows = stats.funnel.rows if stats.funnel is not None else ()
     funnel = charts.bar_chart(
-        t("web.exercise.funnel"),
-        [(r.label, r.cells[0]) for r in stats.funnel.rows],
-        protected=hidden,
+        t("web.exercise.funnel"), [(r.label, r.cells[0]) for r in rows], protected=hidden
     )
     drops = charts.bar_chart(
         t("web.exercise.drops"),
         [
             (_drop_label(web, loc, r.label, r.since), r.cells[1])
-            for r in stats.funnel.rows
+            for r in rows
             if r.cells[1].applicable
         ],
         protected=hidden,
