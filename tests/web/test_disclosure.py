@@ -498,7 +498,7 @@ async def test_a_total_minus_the_shown_options_is_no_small_number(
     page = (await get(wes, f"{path}/exercises/scooter/questions/keuze")).text
     assert ">16<" not in page
     body = (await get(wes, f"{path}/export.csv?dialogue=scooter&key=keuze")).content
-    values = [r[5] for r in csv.reader(io.StringIO(body.decode("utf-8-sig")))][1:]
+    values = [r[5] for r in csv.reader(io.StringIO(body.decode("utf-8-sig"))) if r[4] == "people"]
     assert values == [SUPPRESSED, SUPPRESSED, PROTECTED]
 
 
@@ -747,8 +747,10 @@ async def test_a_trainer_sees_how_the_group_chose_in_a_push_as_it_is(
     ]
     # The trainer reads these answers one by one further down the page, so the
     # group's own tallies are shown as they are (no published unit: no suppression).
-    assert cells[0] == ["1", "5", "10", "8", "2"]  # zeker_voor 1..5
-    assert sorted(cells[1], key=int) == ["2", "2", "16"]  # keuze
+    people = [c[0::2] for c in cells]  # people, then their share, per option
+    assert people[0] == ["1", "5", "10", "8", "2"]  # zeker_voor 1..5
+    assert cells[0][1::2] == ["4", "19", "38", "31", "8"]  # % of the 26 who answered
+    assert sorted(people[1], key=int) == ["2", "2", "16"]  # keuze
     assert "Beantwoord door: 20" in section
     assert "Gemiddelde: 4.4" in section
     assert SUPPRESSED not in section

@@ -131,9 +131,16 @@ def distribution(
         average = figures.mean(answered, values)
     table = Table(
         f"question:{question.key}",
-        ("people",),
+        ("people", "percent"),
         tuple(
-            Row(oid, label, (figures.cell((me, "option", did, question.key, oid)),))
+            Row(
+                oid,
+                label,
+                (
+                    figures.cell((me, "option", did, question.key, oid)),
+                    figures.percent((me, "option", did, question.key, oid), answered),
+                ),
+            )
             for oid, label in question.options.items()
         ),
     )
