@@ -11,12 +11,15 @@ the page shows the same figures as a table next to it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from itertools import count as counter
 
 from markupsafe import Markup, escape
 
-from bot.services.reports import PROTECTED, Cell
+from bot.services.reports import Cell
+
+#: How a figure is written next to its bar (http.cell_text: the page's language).
+Show = Callable[[Cell], str]
 
 WIDTH = 320
 LABEL_ROOM = 17
@@ -43,31 +46,27 @@ def _frame(title: str, desc: str, height: int, body: list[str], kind: str) -> Ma
     return Markup(head + "".join(body) + "</svg>")
 
 
-def _shown(cell: Cell, protected: str) -> str:
-    """A figure as written next to its bar: the page's word for a protecting cell."""
-    return protected if cell.hidden and cell.protects else str(cell)
-
-
-def _describe(bars: Sequence[tuple[str, Cell]], protected: str) -> str:
-    return "; ".join(f"{label}: {_shown(cell, protected)}" for label, cell in bars)
+def _describe(bars: Sequence[tuple[str, Cell]], show: Show) -> str:
+    return "; ".join(f"{label}: {show(cell)}" for label, cell in bars)
 
 
 def bar_chart(
     title: str,
     bars: Sequence[tuple[str, Cell]],
     maximum: float | None = None,
-    protected: str = PROTECTED,
+    show: Show = str,
 ) -> Markup:
     """Horizontal bars, one row each: the label above, the bar and its value below.
-    `protected` is the page's word for a cell hidden to protect another."""
+    `show` writes a figure as the page does (its word for a protecting cell, its
+    decimal separator)."""
     top = maximum or max((c.number or 0 for _, c in bars), default=0) or 1
     span = WIDTH - VALUE_ROOM
     body: list[str] = []
     for index, (label, cell) in enumerate(bars):
         y = index * ROW
         body.append(f'<text class="label" x="0" y="{y + 13}">{escape(_short(label))}</text>')
-        body.append(_bar(cell, 0, y + LABEL_ROOM, span, top, "bar", protected))
-    return _frame(title, _describe(bars, protected), max(ROW * len(bars), ROW), body, "bars")
+        body.append(_bar(cell, 0, y + LABEL_ROOM, span, top, "bar", show))
+    return _frame(title, _describe(bars, show), max(ROW * len(bars), ROW), body, "bars")
 
 
 def paired_chart(
@@ -75,7 +74,7 @@ def paired_chart(
     rows: Sequence[tuple[str, Cell, Cell]],
     names: tuple[str, str],
     maximum: float,
-    protected: str = PROTECTED,
+    show: Show = str,
 ) -> Markup:
     """Two bars per row (e.g. confidence before and after), with a legend."""
     span = WIDTH - VALUE_ROOM
@@ -89,21 +88,16 @@ def paired_chart(
     for index, (label, first, second) in enumerate(rows):
         y = 20 + index * row
         body.append(f'<text class="label" x="0" y="{y + 13}">{escape(_short(label))}</text>')
-        body.append(_bar(first, 0, y + LABEL_ROOM, span, maximum, "bar bar-a", protected))
-        body.append(
-            _bar(second, 0, y + LABEL_ROOM + BAR + 2, span, maximum, "bar bar-b", protected)
-        )
-    desc = "; ".join(
-        f"{label}: {names[0]} {_shown(a, protected)}, {names[1]} {_shown(b, protected)}"
-        for label, a, b in rows
-    )
+        body.append(_bar(first, 0, y + LABEL_ROOM, span, maximum, "bar bar-a", show))
+        body.append(_bar(second, 0, y + LABEL_ROOM + BAR + 2, span, maximum, "bar bar-b", show))
+    desc = "; ".join(f"{label}: {names[0]} {show(a)}, {names[1]} {show(b)}" for label, a, b in rows)
     return _frame(title, desc, 20 + max(row * len(rows), row), body, "paired")
 
 
-def _bar(cell: Cell, x: int, y: int, span: int, top: float, css: str, protected: str) -> str:
+def _bar(cell: Cell, x: int, y: int, span: int, top: float, css: str, show: Show) -> str:
     if cell.number is None:
         room = span // 4
-        word = escape(_shown(cell, protected) if cell.applicable else "")
+        word = escape(show(cell))
         return (
             f'<rect class="bar-hidden" x="{x}" y="{y}" width="{room}" height="{BAR}"/>'
             f'<text class="value" x="{x + room + 4}" y="{y + BAR - 2}">{word}</text>'
@@ -111,5 +105,5 @@ def _bar(cell: Cell, x: int, y: int, span: int, top: float, css: str, protected:
     width = max(1.0, span * min(cell.number, top) / top) if cell.number > 0 else 0.0
     return (
         f'<rect class="{css}" x="{x}" y="{y}" width="{width:.1f}" height="{BAR}"/>'
-        f'<text class="value" x="{x + width + 4:.1f}" y="{y + BAR - 2}">{escape(str(cell))}</text>'
+        f'<text class="value" x="{x + width + 4:.1f}" y="{y + BAR - 2}">{escape(show(cell))}</text>'
     )

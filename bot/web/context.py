@@ -53,7 +53,7 @@ class Web:
             return wanted
         return self.app.settings.locale
 
-    def text(self, locale: str, key: str, **values: object) -> str:
+    def text(self, locale: str, key: str, /, **values: object) -> str:
         return fill(self.catalog.text(locale, key), {k: str(v) for k, v in values.items()})
 
     def title(self, dialogue_id: str, locale: str) -> str:

@@ -6,6 +6,7 @@ refusal renders the same error page (see `errors.py`) with the right status.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -68,14 +69,9 @@ def page(
     def t(key: str, **values: object) -> str:
         return web.text(loc, key, **values)
 
-    def n(cell: Cell) -> str:
-        """A figure as the page shows it: "verborgen" (in the page's language) for a
-        cell hidden to protect another, "< 5" for a small one."""
-        return web.text(loc, "web.cell.protected") if cell.hidden and cell.protects else str(cell)
-
     html = web.templates.get_template(template).render(
         t=t,
-        n=n,
+        n=cell_text(web, loc),
         viewer=viewer,
         csrf=web.csrf(viewer) if viewer else "",
         locale=loc,
@@ -84,6 +80,19 @@ def page(
         **context,
     )
     return HTMLResponse(html, status_code=status)
+
+
+def cell_text(web: Web, locale: str) -> Callable[[Cell], str]:
+    """How a figure reads on a page and in its charts: "verborgen" (in the page's
+    language) for a cell hidden to protect another, "< 5" for a small one, and the
+    language's decimal separator ("4,4" in Dutch), as the CSV export writes it."""
+    protected = web.text(locale, "web.cell.protected")
+    decimal = web.text(locale, "web.number.decimal")
+
+    def show(cell: Cell) -> str:
+        return cell.text(protected, decimal)
+
+    return show
 
 
 def redirect(path: str, **query: str) -> RedirectResponse:

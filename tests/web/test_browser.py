@@ -128,10 +128,10 @@ async def coordinator(page: Any, base: str, app: App, world: World, tmp_path: Pa
     download = await waiting.value
     saved = tmp_path / download.suggested_filename
     await download.save_as(saved)
-    sheet = load_workbook(saved).active
-    assert sheet is not None
-    header = next(sheet.iter_rows(values_only=True))
-    assert header == ("organisation", "scope", "table", "item", "measure", "value")
+    book = load_workbook(saved)
+    assert book.sheetnames[-1] == "Toelichting"
+    header = next(book["Stappen"].iter_rows(values_only=True))
+    assert header == ("Eenheid", "Stap", "Bereikt", "Afgehaakt", "Afgehaakt sinds")
 
     # The preview, walked by tapping buttons.
     await page.goto(f"{base}/preview/scooter")

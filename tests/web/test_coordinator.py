@@ -7,14 +7,11 @@ Excel) and the chart data (JSON), for a scope large enough to show figures
 
 from __future__ import annotations
 
-import csv
 import inspect
-import io
 import re
 from typing import Any
 
 import httpx
-from openpyxl import load_workbook
 
 from bot.bootstrap import App
 from bot.services.reports import (
@@ -29,6 +26,15 @@ from bot.services.reports import (
 )
 from bot.services.reports.texts import Texts
 from tests.web.conftest import SECRET, Login, World, csrf_of
+from tests.web.spreadsheets import (
+    HIDDEN_NL,
+    LONG_HEADER_NL,
+    csv_dicts,
+    csv_rows,
+    every_cell,
+    figures,
+    workbook,
+)
 
 
 def test_small_cells_are_suppressed_and_cannot_be_worked_out() -> None:
@@ -53,6 +59,14 @@ def test_small_cells_are_suppressed_and_cannot_be_worked_out() -> None:
     assert [str(cells[k]) for k in "abc"] == ["7", SUPPRESSED, SUPPRESSED]
     assert not any(c.hidden for c in partition({"a": 5, "b": 9}).values())
     assert Cell(2.345).json() == 2.3  # one decimal everywhere
+    assert Cell.of_ratio(80).json() == 80.0  # a percentage stays a float: 80.0, not 80
+    assert isinstance(Cell.of_ratio(80).json(), float)
+    assert isinstance(count(7).json(), int)
+    assert str(percent(5, 10)) == "50.0"
+    assert percent(5, 10).text(decimal=",") == "50,0"
+    assert mean([1, 2, 2, 2, 2]).text(decimal=",") == "1,8"
+    assert count(3).text("verborgen", ",") == SUPPRESSED
+    assert Cell(None, protects=True).text("verborgen", ",") == "verborgen"
     assert Cell(None).json() == SUPPRESSED
     assert Cell(None, protects=True).json() == PROTECTED
 
@@ -134,21 +148,16 @@ async def test_small_group_shows_no_figure_anywhere(login: Login, world: World) 
         f"/orgs/{org}/export.csv?group={zuid}",
         f"/orgs/{org}/export.csv?group={zuid}&dialogue=scooter",
     ):
-        rows = list(
-            csv.DictReader(io.StringIO((await get_ok(cora, path)).content.decode("utf-8-sig")))
-        )
+        rows = csv_dicts(await get_ok(cora, path))
         assert rows
-        assert {row["value"] for row in rows} <= {SUPPRESSED, PROTECTED, "0", ""}, path
-    book = load_workbook(
-        io.BytesIO(
-            (await get_ok(cora, f"/orgs/{org}/export.xlsx?group={zuid}&dialogue=scooter")).content
-        )
-    )
-    sheet = book.active
-    assert sheet is not None
-    cells = [row[5] for row in sheet.iter_rows(min_row=2, values_only=True)]
-    assert cells
-    assert set(cells) <= {SUPPRESSED, PROTECTED, "0", 0, None}
+        assert {row["Waarde"] for row in rows} <= {SUPPRESSED, HIDDEN_NL, "0", ""}, path
+    for path in (
+        f"/orgs/{org}/export.xlsx?group={zuid}",
+        f"/orgs/{org}/export.xlsx?group={zuid}&dialogue=scooter",
+    ):
+        cells = figures(workbook(await get_ok(cora, path)))
+        assert cells
+        assert set(cells) <= {SUPPRESSED, HIDDEN_NL, 0, None}, path
 
     page = await get_ok(cora, f"/orgs/{org}/exercises/scooter?group={zuid}")
     shown = re.findall(r'class="num">([^<]*)<', page.text)
@@ -178,19 +187,13 @@ async def test_suppression_also_in_a_large_scope(login: Login, world: World) -> 
     assert (voor["people"], voor["average"]) == (9, 2.7)
     # With the average shown, a scale shows all its value counts or none.
     assert [o["people"] for o in voor["options"]] == [SUPPRESSED] * 4 + [PROTECTED]
-    rows = list(
-        csv.reader(
-            io.StringIO(
-                (
-                    await get_ok(cora, f"/orgs/{org}/export.csv?dialogue=scooter&key=keuze")
-                ).content.decode("utf-8-sig")
-            )
-        )
-    )
-    assert rows[0] == ["organisation", "scope", "table", "item", "measure", "value"]
-    assert [r[5] for r in rows[1:] if r[4] == "people"] == [SUPPRESSED, SUPPRESSED, PROTECTED]
+    rows = csv_rows(await get_ok(cora, f"/orgs/{org}/export.csv?dialogue=scooter&key=keuze"))
+    assert rows[0] == LONG_HEADER_NL
+    keuze_rows = [r for r in rows[1:] if r[2] == "Vraag keuze"]
+    assert [r[5] for r in keuze_rows if r[4] == "Mensen"] == [SUPPRESSED, SUPPRESSED, HIDDEN_NL]
     # A share of a hidden count is hidden too (never "< 5": it counts nobody).
-    assert {r[5] for r in rows[1:] if r[4] == "percent"} == {PROTECTED}
+    assert {r[5] for r in keuze_rows if r[4] != "Mensen"} == {HIDDEN_NL}
+    assert [r[4:] for r in rows[1:] if r[2] == "Vragen"] == [["Beantwoord door", "9"]]
     page = await get_ok(cora, f"/orgs/{org}/exercises/scooter/questions/keuze")
     assert "&lt; 5" in page.text
 
@@ -241,10 +244,9 @@ async def test_no_coordinator_response_contains_free_text(
         assert SECRET not in text, path
         assert "kern van" not in text, path
     for path in (f"/orgs/{org}/export.xlsx", f"/orgs/{org}/export.xlsx?dialogue=scooter"):
-        sheet = load_workbook(io.BytesIO((await get_ok(cora, path)).content)).active
-        assert sheet is not None
-        flat = " ".join(str(v) for row in sheet.iter_rows(values_only=True) for v in row)
+        flat = " ".join(str(v) for v in every_cell(workbook(await get_ok(cora, path))))
         assert SECRET not in flat
+        assert "kern van" not in flat
 
 
 async def test_coordinator_cannot_reach_outside_their_groups(login: Login, world: World) -> None:

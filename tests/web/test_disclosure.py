@@ -15,8 +15,6 @@ at step 3, 7 finish.
 
 from __future__ import annotations
 
-import csv
-import io
 import random
 import re
 from collections.abc import AsyncIterator, Mapping, Sequence
@@ -28,7 +26,6 @@ from typing import Any
 
 import httpx
 import pytest
-from openpyxl import load_workbook
 from sqlalchemy import update
 from starlette.applications import Starlette
 
@@ -44,6 +41,7 @@ from bot.store.models import (
     Run,
 )
 from tests.web.conftest import SCOOTER_PATH, START, answer_row, client_for, log_in
+from tests.web.spreadsheets import HIDDEN_NL, csv_dicts, csv_rows, sheet_dicts, workbook
 
 # -- the rule on its own ------------------------------------------------------------------
 
@@ -450,24 +448,26 @@ async def test_the_funnel_on_the_page_and_in_its_charts(
 
 async def test_the_funnel_in_the_exports(wes: httpx.AsyncClient, westside: City) -> None:
     path = base(westside)
-    body = (await get(wes, f"{path}/export.csv?dialogue=scooter")).content.decode("utf-8-sig")
-    rows = [r for r in csv.DictReader(io.StringIO(body)) if r["table"] == "funnel"]
-    reached = [r["value"] for r in rows if r["measure"] == "people"]
-    dropped = {r["item"]: r["value"] for r in rows if r["measure"] == "dropped_off"}
-    items = [r["item"] for r in rows if r["measure"] == "people"]
+    body = await get(wes, f"{path}/export.csv?dialogue=scooter")
+    rows = [r for r in csv_dicts(body) if r["Tabel"] == "Stappen"]
+    reached = [r["Waarde"] for r in rows if r["Meting"] == "Bereikt"]
+    dropped = {r["Onderdeel"]: r["Waarde"] for r in rows if r["Meting"] == "Afgehaakt"}
+    items = [r["Onderdeel"] for r in rows if r["Meting"] == "Bereikt"]
     assert "Begonnen" not in dropped  # nothing above the first row: no drop-off at all
     check_funnel(reached, [dropped.get(item, "") for item in items])
-    assert dropped["Wat doe je, daar en in de uren erna?"] == "7"
-    since = {r["item"]: r["value"] for r in rows if r["measure"] == "dropped_off_since"}
-    assert since == {"Wat doe je, daar en in de uren erna?": "Begonnen"}
-    sheet = load_workbook(
-        io.BytesIO((await get(wes, f"{path}/export.xlsx?dialogue=scooter")).content)
-    ).active
-    assert sheet is not None
-    xlsx = [r for r in sheet.iter_rows(min_row=2, values_only=True) if r[2] == "funnel"]
-    counts = [r[5] for r in xlsx if r[4] == "people"]
-    assert [str(v) for v in counts] == reached
-    assert all(isinstance(v, int) for v in counts if v not in (SUPPRESSED, PROTECTED))
+    keuze = "Wat doe je, daar en in de uren erna?"
+    assert dropped[keuze] == "7"
+    since = {r["Onderdeel"]: r["Waarde"] for r in rows if r["Meting"] == "Afgehaakt sinds"}
+    assert since == {keuze: "Begonnen"}
+    book = workbook(await get(wes, f"{path}/export.xlsx?dialogue=scooter"))
+    steps = sheet_dicts(book, "Stappen")
+    assert [r["Stap"] for r in steps] == items
+    counts = [r["Bereikt"] for r in steps]
+    assert [str(v) if v is not None else "" for v in counts] == reached
+    assert all(isinstance(v, int) for v in counts if v not in (SUPPRESSED, HIDDEN_NL))
+    assert {r["Stap"]: r["Afgehaakt"] for r in steps}[keuze] == 7
+    assert {r["Stap"]: r["Afgehaakt sinds"] for r in steps if r["Afgehaakt sinds"]} == since
+    assert steps[0]["Afgehaakt"] is None  # no figure by its nature: an empty cell
 
 
 # -- partitions: a total minus the visible parts ---------------------------------------------
@@ -497,9 +497,9 @@ async def test_a_total_minus_the_shown_options_is_no_small_number(
     # The same on the question page and in its export.
     page = (await get(wes, f"{path}/exercises/scooter/questions/keuze")).text
     assert ">16<" not in page
-    body = (await get(wes, f"{path}/export.csv?dialogue=scooter&key=keuze")).content
-    values = [r[5] for r in csv.reader(io.StringIO(body.decode("utf-8-sig"))) if r[4] == "people"]
-    assert values == [SUPPRESSED, SUPPRESSED, PROTECTED]
+    lines = csv_rows(await get(wes, f"{path}/export.csv?dialogue=scooter&key=keuze"))
+    people = [r[5] for r in lines if r[2] == "Vraag keuze" and r[4] == "Mensen"]
+    assert people == [SUPPRESSED, SUPPRESSED, HIDDEN_NL]
 
 
 # -- the organisation and its groups ---------------------------------------------------------
@@ -749,8 +749,8 @@ async def test_a_trainer_sees_how_the_group_chose_in_a_push_as_it_is(
     # group's own tallies are shown as they are (no published unit: no suppression).
     people = [c[0::2] for c in cells]  # people, then their share, per option
     assert people[0] == ["1", "5", "10", "8", "2"]  # zeker_voor 1..5
-    assert cells[0][1::2] == ["4", "19", "38", "31", "8"]  # % of the 26 who answered
+    assert cells[0][1::2] == ["3,8", "19,2", "38,5", "30,8", "7,7"]  # % of the 26 answering
     assert sorted(people[1], key=int) == ["2", "2", "16"]  # keuze
     assert "Beantwoord door: 20" in section
-    assert "Gemiddelde: 4.4" in section
+    assert "Gemiddelde: 4,4" in section  # a Dutch page writes a decimal comma
     assert SUPPRESSED not in section

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import csv
-import io
+import re
+from datetime import datetime
 from typing import Any
 
-from openpyxl import load_workbook
 from sqlalchemy import select
 from starlette.applications import Starlette
 
@@ -14,6 +13,14 @@ from bot.bootstrap import App
 from bot.store.models import AuditEntry, Feedback, Push
 from bot.store.repo import Repository
 from tests.web.conftest import SECRET, Login, World, build_world, client_for, csrf_of, log_in
+from tests.web.spreadsheets import (
+    NOTES,
+    csv_dicts,
+    every_cell,
+    sheet_dicts,
+    sheet_rows,
+    workbook,
+)
 
 
 async def audit_log(app: App) -> list[AuditEntry]:
@@ -236,21 +243,35 @@ async def test_exports_are_readable_pseudonymised_and_audited(
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/csv")
     assert "attachment" in response.headers["content-disposition"]
-    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
-    people = {row["person"] for row in rows}
+    rows = csv_dicts(response)  # ";": the delimiter Dutch Excel splits on
+    people = {row["Persoon"] for row in rows}
     assert people == {await pseudonym(app, world.people[f"p{i}"]) for i in range(1, 7)}
-    assert {row["answer"] for row in rows if row["key"] == "kern"} == {
+    assert {row["Antwoord"] for row in rows if row["Vraag (code)"] == "kern"} == {
         f"{SECRET} kern van p{i}" for i in range(1, 7)
     }
-    assert "P1," not in response.text
+    assert "P1;" not in response.text
+    assert {row["Soort vraag"] for row in rows} >= {"schaal", "keuze", "open vraag"}
+    assert {row["Rol"] for row in rows} == {"professional"}
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", rows[0]["Beantwoord op"])
 
     xlsx = await client.get(f"/groups/{noord}/export.xlsx")
     assert xlsx.status_code == 200
-    sheet = load_workbook(io.BytesIO(xlsx.content)).active
-    assert sheet is not None
-    values = list(sheet.iter_rows(values_only=True))
-    assert values[0][0] == "person"
+    book = workbook(xlsx)
+    assert book.sheetnames == ["Antwoorden", NOTES]
+    values = sheet_rows(book, "Antwoorden")
+    assert values[0][:3] == ("Persoon", "Rol", "Oefening")
     assert len(values) == len(rows) + 1
+    answers = sheet_dicts(book, "Antwoorden")
+    scales = [r["Antwoord"] for r in answers if r["Vraag (code)"] == "zeker_voor"]
+    assert sorted(scales) == [1, 2, 2, 3, 3, 4]  # numbers an Excel sheet can average
+    assert all(isinstance(r["Poging"], int) for r in answers)
+    assert all(isinstance(r["Beantwoord op"], datetime) for r in answers)
+    assert all(r["Beantwoord op"].tzinfo is None for r in answers)  # Excel has no zones
+    notes = sheet_rows(book, NOTES)
+    assert notes[0] == ("Blad", "Kolom of teken", "Uitleg")
+    explained = {(r[0], r[1]) for r in notes}
+    assert {("Antwoorden", column) for column in values[0]} <= explained
+    assert not [v for v in every_cell(book) if isinstance(v, str) and v.startswith("web.")]
     assert (await client.get(f"/groups/{noord}/export.pdf")).status_code == 404
     exports = [
         (e.action, e.group_id, e.detail) for e in await audit_log(app) if e.action == "export"
@@ -264,5 +285,5 @@ async def test_export_follows_the_reveal_choice(login: Login, world: World, app:
     page = await client.get(f"/groups/{noord}")
     await client.post(f"/groups/{noord}/reveal", data={"csrf": csrf_of(page.text), "show": "1"})
     response = await client.get(f"/groups/{noord}/export.csv")
-    assert "P1," in response.text
+    assert "P1;" in response.text
     assert ("export", "answers csv (names)") in [(e.action, e.detail) for e in await audit_log(app)]

@@ -8,16 +8,19 @@ Where each job lives:
 - `report`: one report over every scope a coordinator can switch to;
 - `disclosure`: the rule that decides which figures may be shown;
 - `records`: the rows read, as plain values; `tables`: the results handed out;
-- `texts`: titles, questions and option labels in the viewer's locale.
+- `texts`: titles, questions and option labels in the viewer's locale;
+- `export`: the tables as a coordinator's CSV and Excel files, in their words.
 """
 
 from bot.services.reports.aggregates import Aggregates
 from bot.services.reports.disclosure import (
+    DECIMALS,
     HIDDEN,
     MIN_CELL,
     NOT_APPLICABLE,
     PROTECTED,
     PROTECTING,
+    RATIO_FORMAT,
     SUPPRESSED,
     Cell,
     Figures,
@@ -27,6 +30,7 @@ from bot.services.reports.disclosure import (
     partition,
     percent,
 )
+from bot.services.reports.export import figure_lines, figure_notes, figure_sheets
 from bot.services.reports.tables import (
     Distribution,
     ExerciseStats,
@@ -37,15 +41,17 @@ from bot.services.reports.tables import (
     Scope,
     Table,
     UnknownQuestion,
-    export_rows,
+    questions_table,
 )
 
 __all__ = [
+    "DECIMALS",
     "HIDDEN",
     "MIN_CELL",
     "NOT_APPLICABLE",
     "PROTECTED",
     "PROTECTING",
+    "RATIO_FORMAT",
     "SUPPRESSED",
     "Aggregates",
     "Cell",
@@ -61,8 +67,11 @@ __all__ = [
     "Table",
     "UnknownQuestion",
     "count",
-    "export_rows",
+    "figure_lines",
+    "figure_notes",
+    "figure_sheets",
     "mean",
     "partition",
     "percent",
+    "questions_table",
 ]

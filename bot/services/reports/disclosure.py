@@ -48,6 +48,12 @@ from statistics import fmean
 MIN_CELL = 5
 SUPPRESSED = "< 5"
 PROTECTED = "hidden"
+#: The one decimals policy: counts are whole numbers; averages and percentages are
+#: rounded in this module (Cell.of_ratio) to this many decimals, and every way out
+#: (page, chart, JSON, CSV, Excel) shows exactly that many, so none can disagree.
+DECIMALS = 1
+#: Excel's number format for an average or a percentage: the same decimals.
+RATIO_FORMAT = "0." + "0" * DECIMALS if DECIMALS else "0"
 
 Key = Hashable
 
@@ -63,11 +69,19 @@ class Cell:
     counts 1-4 people ("< 5"), True when it is large enough but hidden so that a
     small number elsewhere cannot be worked out ("hidden", shown as "verborgen").
     `applicable=False` marks a cell that has no figure by its nature (the drop-off
-    before the first step); it shows empty, not as suppressed."""
+    before the first step); it shows empty, not as suppressed. `ratio` marks an
+    average or a percentage: always a number with DECIMALS decimals (80.0, not 80),
+    so a column of them reads alike; anything else is a count of people."""
 
     number: float | None
     applicable: bool = True
     protects: bool = False
+    ratio: bool = False
+
+    @classmethod
+    def of_ratio(cls, value: float) -> Cell:
+        """An average or a percentage, rounded by the one decimals policy."""
+        return cls(round(value, DECIMALS), ratio=True)
 
     @property
     def hidden(self) -> bool:
@@ -78,21 +92,37 @@ class Cell:
         """The language-neutral code of a hidden cell: "< 5" or "hidden"."""
         return PROTECTED if self.protects else SUPPRESSED
 
-    def __str__(self) -> str:
+    @property
+    def value(self) -> int | float | None:
+        """The shown figure as a number of the right type: an int for a count, a float
+        with DECIMALS decimals for an average or a percentage; None when there is none."""
+        if self.number is None:
+            return None
+        if not self.ratio and float(self.number).is_integer():
+            return int(self.number)
+        return round(float(self.number), DECIMALS)
+
+    def text(self, protected: str = PROTECTED, decimal: str = ".") -> str:
+        """The figure as written for people: the page's word for a protecting cell, and
+        the decimal separator of their language ("4,4" in Dutch)."""
+        value = self.value
         if not self.applicable:
             return ""
-        if self.number is None:
-            return self.mark
-        if float(self.number).is_integer():
-            return str(int(self.number))
-        return f"{self.number:.1f}"
+        if value is None:
+            return protected if self.protects else SUPPRESSED
+        if isinstance(value, int):
+            return str(value)
+        return f"{value:.{DECIMALS}f}".replace(".", decimal)
+
+    def __str__(self) -> str:
+        return self.text()
 
     def json(self) -> float | int | str | None:
         if not self.applicable:
             return None
         if self.number is None:
             return self.mark
-        return int(self.number) if float(self.number).is_integer() else round(self.number, 1)
+        return self.value
 
 
 HIDDEN = Cell(None)
@@ -112,14 +142,14 @@ def count(people: int) -> Cell:
 
 def mean(values: Sequence[float]) -> Cell:
     """An average over people: shown when at least MIN_CELL people gave a value."""
-    return Cell(round(fmean(values), 1)) if len(values) >= MIN_CELL else HIDDEN
+    return Cell.of_ratio(fmean(values)) if len(values) >= MIN_CELL else HIDDEN
 
 
 def percent(part: int, whole: int) -> Cell:
     """part/whole in percent, shown only when both counts could be shown."""
     if small(part) or small(whole) or whole == 0:
         return HIDDEN
-    return Cell(round(100 * part / whole))
+    return Cell.of_ratio(100 * part / whole)
 
 
 def partition(counts: Mapping[str, int]) -> dict[str, Cell]:
@@ -333,7 +363,7 @@ class Figures:
             return NOT_APPLICABLE
         if not self.shown(of) or len(values) < MIN_CELL:
             return HIDDEN if small(len(values)) else PROTECTING
-        return Cell(round(fmean(values), 1))
+        return Cell.of_ratio(fmean(values))
 
     def percent(self, part: Key, whole: Key) -> Cell:
         """part/whole in percent (rule 4); none of nobody."""
@@ -342,7 +372,7 @@ class Figures:
             return NOT_APPLICABLE
         if a is None or b is None:
             return PROTECTING  # a percentage is no count of people: never "< 5"
-        return Cell(round(100 * len(a) / len(b)))
+        return Cell.of_ratio(100 * len(a) / len(b))
 
     def drops(self, chain: Sequence[Key]) -> list[tuple[Cell, int | None]]:
         """Per count of a funnel: how many dropped off since the last shown count above

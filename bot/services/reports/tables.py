@@ -7,11 +7,11 @@ numbers, and a suppressed one is not even present to be shown by mistake.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.services.reports.disclosure import Cell
+from bot.services.reports.disclosure import NOT_APPLICABLE, Cell
 
 #: The scope key of the organisation as a whole (every group in it).
 ORG = "org"
@@ -176,14 +176,17 @@ class ExerciseStats:
 
     @property
     def tables(self) -> tuple[Table, ...]:
-        # The head figures first, so an export holds them too (for a group, they
-        # are all there is).
+        """Every table of the page, for its export: the exercise's head figures (for
+        a group, all there is), the funnel, the questions with their answered counts
+        and averages, each question's options, the months."""
         head = Table(
             "exercise",
             ("started", "finished"),
             (Row(self.dialogue_id, self.title, (self.started, self.finished)),),
         )
         tables = [head, *([self.funnel] if self.funnel else [])]
+        if self.distributions:
+            tables.append(questions_table(self.distributions))
         tables += [d.options for d in self.distributions]
         if self.over_time is not None:
             tables.append(self.over_time)
@@ -202,29 +205,15 @@ class ExerciseStats:
         }
 
 
-def export_rows(scope: Scope, tables: Iterable[Table]) -> list[list[object]]:
-    """Long-format rows for CSV/Excel: organisation, scope, table, item, measure, value.
-
-    A shown figure stays a number (so a spreadsheet can sum it; averages with one
-    decimal, as everywhere), a hidden one its mark ("< 5" or "hidden")."""
-    rows: list[list[object]] = [["organisation", "scope", "table", "item", "measure", "value"]]
-    for table in tables:
-        for row in table.rows:
-            for column, cell in zip(table.columns, row.cells, strict=True):
-                if cell.applicable:
-                    value = cell.json()
-                    rows.append(
-                        [scope.organisation, scope.label, table.name, row.label, column, value]
-                    )
-            if row.since:
-                rows.append(
-                    [
-                        scope.organisation,
-                        scope.label,
-                        table.name,
-                        row.label,
-                        "dropped_off_since",
-                        row.since,
-                    ]
-                )
-    return rows
+def questions_table(distributions: Sequence[Distribution]) -> Table:
+    """Per question, the figures the page prints above its chart: how many answered
+    it and, for a scale, the average. Keyed by the question's key, labelled with the
+    question as asked (an export names each question's own table by that key)."""
+    return Table(
+        "questions",
+        ("answered", "average"),
+        tuple(
+            Row(d.key, d.question or d.key, (d.people, d.average or NOT_APPLICABLE))
+            for d in distributions
+        ),
+    )

@@ -29,7 +29,7 @@ from bot.services.reports import (
 from bot.web import charts
 from bot.web.auth import Viewer
 from bot.web.context import Web
-from bot.web.http import Refusal, int_param, page, require, web_of
+from bot.web.http import Refusal, cell_text, int_param, page, require, web_of
 
 # -- what the pages show (shared with the exports) ------------------------------------------
 
@@ -100,16 +100,18 @@ async def org_page(request: Request) -> Response:
         return web.text(loc, key)
 
     exercises = [(r.label, r.cells[1]) for r in overview.exercises.rows]
-    hidden = t("web.cell.protected")
-    chart_exercises = charts.bar_chart(t("web.org.chart_finished"), exercises, protected=hidden)
+    show = cell_text(web, loc)
+    chart_exercises = charts.bar_chart(t("web.org.chart_finished"), exercises, show=show)
     chart_parts = charts.bar_chart(
         t("web.org.chart_parts"),
         [(r.label, r.cells[1]) for r in overview.parts.rows],
-        protected=hidden,
+        show=show,
     )
     chart_confidence = None
     if overview.confidence is not None:
-        chart_confidence = _confidence_chart(t, "web.org.chart_confidence", overview.confidence)
+        chart_confidence = _confidence_chart(
+            t, "web.org.chart_confidence", overview.confidence, show
+        )
     return page(
         request,
         "org.html",
@@ -140,10 +142,10 @@ async def org_exercise_page(request: Request) -> Response:
     def t(key: str) -> str:
         return web.text(loc, key)
 
-    hidden = t("web.cell.protected")
+    show = cell_text(web, loc)
     rows = stats.funnel.rows if stats.funnel is not None else ()
     funnel = charts.bar_chart(
-        t("web.exercise.funnel"), [(r.label, r.cells[0]) for r in rows], protected=hidden
+        t("web.exercise.funnel"), [(r.label, r.cells[0]) for r in rows], show=show
     )
     drops = charts.bar_chart(
         t("web.exercise.drops"),
@@ -152,12 +154,12 @@ async def org_exercise_page(request: Request) -> Response:
             for r in rows
             if r.cells[1].applicable
         ],
-        protected=hidden,
+        show=show,
     )
-    distribution_charts = [_distribution_chart(d, hidden) for d in stats.distributions]
+    distribution_charts = [_distribution_chart(d, show) for d in stats.distributions]
     over_time = None
     if stats.over_time is not None and stats.over_time.rows:
-        over_time = _confidence_chart(t, "web.exercise.over_time", stats.over_time)
+        over_time = _confidence_chart(t, "web.exercise.over_time", stats.over_time, show)
     return page(
         request,
         "org_exercise.html",
@@ -186,7 +188,7 @@ async def org_question_page(request: Request) -> Response:
         dialogue_id=dialogue_id,
         title=web.title(dialogue_id, web.locale(viewer.locale)),
         found=found,
-        chart=_distribution_chart(found, web.text(web.locale(viewer.locale), "web.cell.protected")),
+        chart=_distribution_chart(found, cell_text(web, web.locale(viewer.locale))),
         query=_scope_query(scope),
     )
 
@@ -206,22 +208,24 @@ async def org_exercise_data(request: Request) -> Response:
 # -- drawing --------------------------------------------------------------------------------
 
 
-def _distribution_chart(found: Distribution, hidden: str) -> Markup:
+def _distribution_chart(found: Distribution, show: charts.Show) -> Markup:
     return charts.bar_chart(
         found.question or found.key,
         [(r.label, r.cells[0]) for r in found.options.rows],
-        protected=hidden,
+        show=show,
     )
 
 
-def _confidence_chart(t: Callable[[str], str], title: str, table: Table) -> Markup:
+def _confidence_chart(
+    t: Callable[[str], str], title: str, table: Table, show: charts.Show
+) -> Markup:
     """Confidence before vs after (1-5) from rows whose cells 1 and 2 hold the two."""
     return charts.paired_chart(
         t(title),
         [(r.label, r.cells[1], r.cells[2]) for r in table.rows],
         (t("web.agg.before"), t("web.agg.after")),
         5,
-        protected=t("web.cell.protected"),
+        show=show,
     )
 
 

@@ -2,19 +2,32 @@
 
 Both leave the dashboard, so both are written to the audit log; the files come
 from the one exporter (`bot.services.exports`), which defends against formula
-injection for every caller alike.
+injection for every caller alike. Both are written for a person in Excel, in the
+viewer's language: headers and words from content/, numbers as numbers, times in
+Dutch time, an explanation sheet in the workbook, and a CSV that Excel in that
+language splits into columns (";" and a decimal comma in Dutch).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from starlette.requests import Request
 from starlette.responses import Response
 
+from bot.clock import AMSTERDAM
 from bot.services.audit import EXPORT
-from bot.services.exports import to_csv, to_xlsx
-from bot.services.reports import Scope, Table, export_rows
+from bot.services.exports import Sheet, Wording, to_csv, to_workbook
+from bot.services.reports import (
+    Scope,
+    Table,
+    figure_lines,
+    figure_notes,
+    figure_sheets,
+    questions_table,
+)
+from bot.services.review import AnswerView
 from bot.web.auth import Viewer
 from bot.web.context import Web
 from bot.web.http import Refusal, require, web_of
@@ -22,19 +35,31 @@ from bot.web.views.coordinator import overview_of, question_of, stats_of
 from bot.web.views.trainer import AnswerLine, display_name, group_answers, trainer_place
 
 FORMATS = ("csv", "xlsx")
-ANSWER_COLUMNS: list[object] = [
+#: A trainer's answer export: what a trainer reads first, then the codes a
+#: spreadsheet can match on (the exercise, step and question as the files name them).
+ANSWER_COLUMNS = (
     "person",
     "role",
-    "dialogue_id",
     "title",
     "run_id",
     "run_status",
+    "question",
+    "answer",
+    "answered_at",
+    "dialogue_id",
     "state",
     "key",
     "kind",
-    "answer",
-    "answered_at",
-]
+)
+
+
+def words_of(web: Web, locale: str) -> Wording:
+    """The viewer's texts, for the services that name an export's columns."""
+
+    def words(key: str, /, **values: object) -> str:
+        return web.text(locale, key, **values)
+
+    return words
 
 
 async def group_export(request: Request) -> Response:
@@ -45,8 +70,9 @@ async def group_export(request: Request) -> Response:
     place = trainer_place(viewer, group_id)
     if fmt not in FORMATS:
         raise Refusal(404, "web.error.not_found")
-    found = await group_answers(web, viewer, group_id, None, web.locale(viewer.locale))
-    rows = [ANSWER_COLUMNS, *(_answer_row(web, viewer, group_id, line) for line in found)]
+    loc = web.locale(viewer.locale)
+    words = words_of(web, loc)
+    found = await group_answers(web, viewer, group_id, None, loc)
     revealed = group_id in viewer.revealed
     await web.audit.record(
         viewer.person_id,
@@ -55,24 +81,60 @@ async def group_export(request: Request) -> Response:
         group_id,
         detail=f"answers {fmt}" + (" (names)" if revealed else ""),
     )
-    return download(rows, fmt, f"straatwijs-{place.group}-answers", "answers")
+    header = [words(f"web.export.answers.column.{c}") for c in ANSWER_COLUMNS]
+    rows = [_answer_row(web, viewer, group_id, line, loc) for line in found]
+    stem = f"straatwijs-{place.group}-answers"
+    if fmt == "csv":
+        return download(_csv([header, *rows], words), fmt, stem)
+    sheet = Sheet(words("web.export.answers.sheet"), header, rows)
+    notes = _answer_notes(sheet, place.group, revealed, words, _now(web))
+    return download(to_workbook([sheet, notes]), fmt, stem)
 
 
-def _answer_row(web: Web, viewer: Viewer, group_id: int, line: AnswerLine) -> list[object]:
+def _answer_row(
+    web: Web, viewer: Viewer, group_id: int, line: AnswerLine, locale: str
+) -> list[object]:
     member, run, answer = line
     return [
         display_name(web, viewer, group_id, member.person_id, member.first_name),
-        member.role,
-        answer.dialogue_id,
+        web.text(locale, f"trainer.role.{member.role}"),
         run.title,
         run.run_id,
-        run.status,
+        web.text(locale, f"web.run.status.{run.status}"),
+        web.question(answer.dialogue_id, answer.state, locale),
+        _answer_value(answer),
+        _local(answer.answered_at),
+        answer.dialogue_id,
         answer.state,
         answer.key,
-        answer.kind,
-        answer.shown,
-        answer.answered_at,
+        web.text(locale, f"web.preview.kind.{answer.kind}"),
     ]
+
+
+def _answer_value(answer: AnswerView) -> object:
+    """A scale answer as the number it is (a spreadsheet can average it); any other
+    answer as the person saw it."""
+    value = answer.value
+    if answer.kind == "scale" and isinstance(value, int) and not isinstance(value, bool):
+        return value
+    return answer.shown
+
+
+def _answer_notes(
+    sheet: Sheet, group: str, revealed: bool, words: Wording, made: datetime
+) -> Sheet:
+    """The explanation sheet of a trainer's export: the group, and every column."""
+    names = "web.export.answers.names_shown" if revealed else "web.export.answers.pseudonymised"
+    rows: list[list[object]] = [
+        ["", words("web.export.group"), group],
+        ["", words("web.export.made"), made],
+        ["", words("web.export.answers.names"), words(names)],
+        [sheet.title, "", words("web.export.answers.about", group=group)],
+    ]
+    for column, head in zip(ANSWER_COLUMNS, sheet.header, strict=True):
+        rows.append([sheet.title, head, words(f"web.export.answers.explain.{column}")])
+    header = [words(f"web.export.notes_{name}") for name in ("sheet", "column", "meaning")]
+    return Sheet(words("web.export.notes"), header, rows, wrap=True)
 
 
 async def org_export(request: Request) -> Response:
@@ -89,7 +151,12 @@ async def org_export(request: Request) -> Response:
     scope, tables, what = await _figures(request, viewer, dialogue_id, key)
     await _audit_export(web, viewer, scope, f"aggregates {what} {fmt}")
     stem = f"straatwijs-{scope.label}-{dialogue_id or 'overview'}"
-    return download(export_rows(scope, tables), fmt, stem, "aggregates")
+    words = words_of(web, web.locale(viewer.locale))
+    if fmt == "csv":
+        return download(_csv(figure_lines(scope, tables, words), words), fmt, stem)
+    sheets = figure_sheets(scope, tables, words)
+    notes = figure_notes(scope, tables, sheets, words, _now(web))
+    return download(to_workbook([*sheets, notes]), fmt, stem)
 
 
 async def _figures(
@@ -98,7 +165,7 @@ async def _figures(
     """The tables of the page the export belongs to, and how the audit log names them."""
     if dialogue_id and key:
         scope, found = await question_of(request, viewer, dialogue_id, key)
-        return scope, [found.options], f"question {dialogue_id}.{key}"
+        return scope, [questions_table([found]), found.options], f"question {dialogue_id}.{key}"
     if dialogue_id:
         scope, stats = await stats_of(request, viewer, dialogue_id)
         return scope, list(stats.tables), f"exercise {dialogue_id}"
@@ -114,13 +181,27 @@ async def _audit_export(web: Web, viewer: Viewer, scope: Scope, detail: str) -> 
     )
 
 
-def download(rows: Sequence[Sequence[object]], fmt: str, stem: str, sheet: str) -> Response:
-    """The rows as an attachment, under a file name made safe for any browser."""
+def _csv(rows: Sequence[Sequence[object]], words: Wording) -> bytes:
+    """A CSV file Excel in the viewer's language splits into columns by itself."""
+    return to_csv(rows, delimiter=words("web.number.csv_delimiter"))
+
+
+def _local(moment: datetime) -> datetime:
+    """A stored (UTC) time as the Dutch wall-clock time the pages show; Excel has no
+    time zones, so the file holds the time a trainer recognises."""
+    return moment.astimezone(AMSTERDAM).replace(tzinfo=None)
+
+
+def _now(web: Web) -> datetime:
+    return _local(web.app.clock.now())
+
+
+def download(body: bytes, fmt: str, stem: str) -> Response:
+    """The file as an attachment, under a file name made safe for any browser."""
     safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in stem)[:80]
     if fmt == "csv":
-        body, media = to_csv(rows), "text/csv; charset=utf-8"
+        media = "text/csv; charset=utf-8"
     else:
-        body = to_xlsx(rows, sheet)
         media = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     return Response(
         body,
