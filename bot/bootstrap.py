@@ -20,6 +20,7 @@ from bot.privacy import TextCipher
 from bot.services.app import App
 from bot.services.audit import Audit
 from bot.services.coaching import Coach
+from bot.services.contacts import Contacts
 from bot.services.drafts import Drafts
 from bot.services.groups import Groups
 from bot.services.logins import Logins
@@ -99,6 +100,7 @@ async def build(
         progress=Progress(db),
         retention=Retention(db, clock, settings.retention_months),
         organisations=Organisations(db),
+        contacts=Contacts(db, catalog, clock),
     )
 
 

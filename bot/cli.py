@@ -27,6 +27,7 @@ from bot.dialogues.diagram import dot, markdown, mermaid
 from bot.dialogues.problems import InvalidDialogues
 from bot.dialogues.schema import dialogue_schema
 from bot.privacy import CipherError
+from bot.services.contacts import ContactError, ContactSheet
 from bot.services.exports import answers_table, operator_answers, to_csv, to_xlsx
 from bot.services.logins import NoDashboardRole
 from bot.services.organisations import AlreadyExists
@@ -133,6 +134,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--uses", type=int, default=None, help="how many people may use it")
     p.add_argument("--bot", default=None, help="bot username (default: asked from Telegram)")
     p.set_defaults(func=cmd_invite)
+    p = admin.add_parser("contacts", help="an organisation's local contacts for the exercises")
+    p.add_argument("--org", required=True, help="the organisation's id or name")
+    p.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE", help="set one (repeatable)"
+    )
+    p.add_argument("--clear", action="append", default=[], metavar="KEY", help="clear one")
+    p.set_defaults(func=cmd_contacts)
     p = admin.add_parser(
         "rotate-key", help="re-encrypt stored free text with the first STRAATWIJS_ENCRYPTION_KEY"
     )
@@ -271,6 +279,43 @@ def cmd_invite(args: argparse.Namespace) -> int:
         return 0
 
     return _with_app(work)
+
+
+def cmd_contacts(args: argparse.Namespace) -> int:
+    """Show an organisation's local contacts, after setting and clearing the ones named."""
+    changes: dict[str, str | None] = {}
+    for item in args.set:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise CommandError(f"--set needs KEY=VALUE, got '{item}'")
+        changes[key.strip()] = value
+    for key in args.clear:
+        if key in changes:
+            raise CommandError(f"contact '{key}' is both set and cleared")
+        changes[key] = None
+
+    async def work(app: App) -> int:
+        locale = app.settings.locale
+        try:
+            if changes:
+                sheet = await app.contacts.change(args.org, changes, locale)
+            else:
+                sheet = await app.contacts.sheet(args.org, locale)
+        except ContactError as exc:
+            raise CommandError(str(exc)) from None
+        _print_contacts(sheet)
+        return 0
+
+    return _with_app(work)
+
+
+def _print_contacts(sheet: ContactSheet) -> None:
+    """One contact a line, `key<TAB>value`; one not set reads `[national]` and the
+    route the exercises fall back to."""
+    print(f"local contacts of organisation {sheet.organisation_id}: {sheet.organisation}")
+    for contact in sheet.contacts:
+        shown = contact.value if contact.value else f"[national] {contact.fallback}"
+        print(f"{contact.key}\t{shown}")
 
 
 def cmd_rotate_key(args: argparse.Namespace) -> int:

@@ -24,7 +24,15 @@ from bot.dialogues.checks import (
     check_texts,
     check_translation_gaps,
 )
-from bot.dialogues.content import DEFAULT_LOCALE, Locale, available_locales, load_locale
+from bot.dialogues.checks.texts import text_keys
+from bot.dialogues.contacts import contact_key
+from bot.dialogues.content import (
+    DEFAULT_LOCALE,
+    Locale,
+    available_locales,
+    load_locale,
+    placeholders,
+)
 from bot.dialogues.model import Dialogue
 from bot.dialogues.problems import InvalidDialogues, Problem
 from bot.dialogues.validation_errors import explain_errors
@@ -58,6 +66,18 @@ class Catalog:
             k.split(".")[1] for k in locale.texts if k.startswith("kennis.") and k.count(".") == 2
         }
         return sorted(ids)
+
+    def contact_dialogues(self) -> frozenset[str]:
+        """Ids of the dialogues with a `{contact.*}` placeholder in some locale: only
+        their runs need the person's local contacts looked up."""
+        found = set()
+        for did, loaded in self.dialogues.items():
+            for key, _ in text_keys(loaded.spec):
+                texts = (locale.get(key) or "" for locale in self.locales.values())
+                if any(contact_key(name) for text in texts for name in placeholders(text)):
+                    found.add(did)
+                    break
+        return frozenset(found)
 
     def text(self, locale: str, key: str) -> str:
         """A text in `locale`, falling back to the default locale, then to the key itself."""

@@ -14,7 +14,9 @@ from pathlib import Path
 from bot.dialogues.problems import Problem
 from bot.dialogues.yamlsource import YamlDoc, YamlError, display_name, load_yaml
 
-PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
+# `{first_name}`, `{answer_key}`, and one dotted level for named groups such as the
+# local contacts (`{contact.meldpunt}`, bot/dialogues/contacts.py).
+PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)?)\}")
 DEFAULT_LOCALE = "nl"
 
 

@@ -52,6 +52,12 @@ class Engine:
         self.dialogues: dict[str, CompiledDialogue] = {
             did: compile_dialogue(loaded) for did, loaded in catalog.dialogues.items()
         }
+        self._contact_dialogues = catalog.contact_dialogues()
+
+    def uses_contacts(self, dialogue_id: str) -> bool:
+        """Whether the dialogue's texts name a local contact, so that a caller looks
+        the person's contacts up for it (and for no other dialogue)."""
+        return dialogue_id in self._contact_dialogues
 
     def dialogue(self, dialogue_id: str) -> CompiledDialogue:
         """The compiled dialogue, or UnknownDialogue."""

@@ -19,6 +19,7 @@ from typing import Any
 
 from bot.dialogues.catalog import Catalog
 from bot.dialogues.compile import CompiledDialogue
+from bot.dialogues.contacts import CONTACT_KEYS, contact_key, placeholder
 from bot.dialogues.content import fill_split, placeholders, split
 from bot.dialogues.model import State
 from bot.engine.types import Context, Option, Progress, Reply, RunState, Widget
@@ -243,8 +244,9 @@ class Renderer:
     def placeholder_values(
         self, compiled: CompiledDialogue, answers: Mapping[str, Any], ctx: Context
     ) -> dict[str, str]:
-        """`{first_name}` and every stored answer, as the person would read them."""
-        values = {"first_name": ctx.first_name}
+        """`{first_name}`, the local contacts and every stored answer, as the person
+        would read them."""
+        values = {"first_name": ctx.first_name, **self.contacts(ctx)}
         for name, state in compiled.spec.states.items():
             key = state.store
             if key and key in answers and key not in values:
@@ -264,9 +266,24 @@ class Renderer:
         for name in names:
             if name == "first_name":
                 values[name] = ctx.first_name
+            elif (contact := contact_key(name)) is not None:
+                values[name] = self.contact(ctx, contact)
             elif name in answers and (state := labelled.get(name)) is not None:
                 values[name] = self.answer_label(state, answers[name], ctx)
         return values
+
+    def contact(self, ctx: Context, key: str) -> str:
+        """A local contact as the person reads it: their organisation's value, else the
+        national route (the text `contact.<key>` of their locale)."""
+        value = ctx.contacts.get(key)
+        if value:
+            return value
+        name = placeholder(key)
+        return self._table(ctx.locale).get(name, "{" + name + "}")
+
+    def contacts(self, ctx: Context) -> dict[str, str]:
+        """Every local contact's placeholder value, set or fallen back."""
+        return {placeholder(key): self.contact(ctx, key) for key in CONTACT_KEYS}
 
     def _labelling(self, compiled: CompiledDialogue) -> dict[str, State]:
         """Answer key -> the first state storing it (whose options label the answer)."""

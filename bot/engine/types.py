@@ -46,10 +46,13 @@ class RunState:
 
 @dataclass(frozen=True)
 class Context:
-    """Who the engine talks to: the locale and the name used in `{first_name}`."""
+    """Who the engine talks to: the locale, the name used in `{first_name}`, and the
+    local contacts of their organisation (key -> value) for `{contact.<key>}`; a
+    contact missing here reads as its national fallback text."""
 
     locale: str = "nl"
     first_name: str = ""
+    contacts: Mapping[str, str] = field(default_factory=dict, hash=False)
 
 
 # Inputs. `Say` is anything typed; the others come from buttons.

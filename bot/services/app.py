@@ -16,6 +16,7 @@ from bot.engine import Engine
 from bot.privacy import TextCipher
 from bot.services.audit import Audit
 from bot.services.coaching import Coach
+from bot.services.contacts import Contacts
 from bot.services.drafts import Drafts
 from bot.services.exports import Pseudonymiser, pseudonymiser
 from bot.services.groups import Groups
@@ -58,6 +59,8 @@ class App:
     progress: Progress
     retention: Retention
     organisations: Organisations
+    # An organisation's local contacts, filled into exercises' `{contact.*}` placeholders.
+    contacts: Contacts
 
     async def healthy(self) -> bool:
         """Whether the database answers (for `/healthz` of the webhook and dashboard)."""

@@ -8,7 +8,7 @@ back only after the commit, so anything the person sees acknowledged is stored.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from sqlalchemy.orm import Session
@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from bot.engine import Context, Engine, Input, Outcome
 from bot.privacy import PLAIN, TextCipher
 from bot.store import direct
+from bot.store.contacts import local_contacts
 from bot.store.db import Database
 from bot.store.direct import PersonRow, RunRow
 from bot.store.driver import Direct
@@ -99,8 +100,8 @@ class Coach:
         self.engine.dialogue(dialogue_id)  # unknown ids fail before any write
 
         def work(tx: Direct, person: PersonRow) -> Turn:
-            ctx = who_of(person).context
             existing = direct.open_run(tx, person.id, dialogue_id)
+            ctx = self._context(tx, person, dialogue_id, existing.push_id if existing else push_id)
             direct.pause_others(tx, person.id, keep=existing.id if existing else None)
             if existing is not None:
                 outcome = self.engine.resume(direct.run_state(tx, existing, self.cipher), ctx)
@@ -120,7 +121,9 @@ class Coach:
                 return Turn(None, None)
             direct.pause_others(tx, person.id, keep=row.id)
             state = direct.run_state(tx, row, self.cipher)
-            outcome = self.engine.resume(state, who_of(person).context)
+            outcome = self.engine.resume(
+                state, self._context(tx, person, row.dialogue_id, row.push_id)
+            )
             direct.save_run(tx, row, outcome.run)
             return Turn(row.id, outcome)
 
@@ -145,7 +148,8 @@ class Coach:
             if row is None:
                 return Turn(None, None)
             state = direct.run_state(tx, row, self.cipher)
-            outcome = self.engine.handle(state, given, who_of(person).context, step)
+            ctx = self._context(tx, person, row.dialogue_id, row.push_id)
+            outcome = self.engine.handle(state, given, ctx, step)
             if outcome.changed:
                 if outcome.answer is not None:
                     direct.put_answer(tx, row, outcome.answer, self.cipher)
@@ -154,6 +158,16 @@ class Coach:
             return Turn(row.id, outcome)
 
         return await self._turn(who, once, work)
+
+    def _context(
+        self, tx: Direct, person: PersonRow, dialogue_id: str, push_id: int | None
+    ) -> Context:
+        """Who the engine talks to; with their organisation's local contacts only when
+        the dialogue names one (one more statement for those dialogues, none for others)."""
+        ctx = who_of(person).context
+        if not self.engine.uses_contacts(dialogue_id):
+            return ctx
+        return replace(ctx, contacts=local_contacts(tx, person.id, push_id))
 
     async def _turn(
         self, who: Who, once: int | None, then: Callable[[Direct, PersonRow], Turn]

@@ -79,6 +79,25 @@ class Organisation(Base):
     groups: Mapped[list[Group]] = relationship(back_populates="organisation")
 
 
+class OrganisationContact(Base):
+    """One local contact of an organisation (its reporting point, the out-of-hours
+    number...), filled into exercises' `{contact.<key>}` placeholders.
+
+    `key` is one of bot.dialogues.contacts.CONTACT_KEYS, checked by the service
+    rather than by a CHECK constraint, so a new key needs no migration; the value
+    is a short name and number, not personal data of the people using the bot.
+    """
+
+    __tablename__ = "organisation_contacts"
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+
+
 class Group(Base):
     """A training group within an organisation."""
 

@@ -19,6 +19,7 @@ from bot.web.context import HERE, Web, templates
 from bot.web.forms import check_forms, csrf_checked, csrf_form
 from bot.web.security import SecurityHeaders
 from bot.web.views import audit, coordinator, exports, home, login, preview, pushes, trainer
+from bot.web.views.contacts import contacts_page, save_contacts
 
 
 async def create_web(app: App) -> Starlette:
@@ -65,6 +66,8 @@ def routes() -> list[BaseRoute]:
             methods=["POST"],
         ),
         Route("/groups/{group:int}/export.{fmt}", exports.group_export),
+        Route("/groups/{group:int}/contacts", contacts_page),
+        Route("/groups/{group:int}/contacts", csrf_form(save_contacts), methods=["POST"]),
         # a coordinator's organisations
         Route("/orgs/{org:int}", coordinator.org_page),
         Route("/orgs/{org:int}/data.json", coordinator.org_data),

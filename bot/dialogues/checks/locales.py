@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from bot.dialogues.checks.texts import MAX_MESSAGE, too_long
-from bot.dialogues.content import DEFAULT_LOCALE, Locale, Text
+from bot.dialogues.content import DEFAULT_LOCALE, Locale, Text, placeholders
 from bot.dialogues.problems import Problem
 
 # What a knowledge-library card (`kennis.<id>.<field>`) is made of.
@@ -83,9 +83,23 @@ def _card_fields(code: str, locale: Locale) -> Iterator[Problem]:
 
 
 def check_library_cards(locale: Locale) -> list[Problem]:
-    """Cards of the knowledge library (`kennis.<id>.body`) fit on a phone too."""
-    return [
-        too_long(key, text)
-        for key, text in locale.texts.items()
-        if key.startswith("kennis.") and key.endswith(".body") and len(text.value) > MAX_MESSAGE
-    ]
+    """Cards of the knowledge library (`kennis.<id>.body`) fit on a phone too, and use
+    no placeholder: the library is read from the menu, outside any exercise, where
+    nothing fills one (not a person's name, nor a local contact)."""
+    problems = []
+    for key, text in locale.texts.items():
+        if not key.startswith("kennis."):
+            continue
+        if key.endswith(".body") and len(text.value) > MAX_MESSAGE:
+            problems.append(too_long(key, text))
+        problems.extend(
+            Problem(
+                text.file,
+                text.line,
+                f"text '{key}' of the knowledge library uses '{{{name}}}', which nothing "
+                "fills outside an exercise",
+                "name the national route here, and the local one in an exercise",
+            )
+            for name in sorted(placeholders(text.value))
+        )
+    return problems

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+from bot.dialogues.contacts import CONTACT_KEYS, placeholder
 from bot.dialogues.content import Locale
 from bot.dialogues.problems import Problem
 from bot.dialogues.yamlsource import display_name
@@ -118,10 +119,15 @@ BOT_KEYS: tuple[str, ...] = (
 )
 
 
+# The national fallback of every local contact (`contact.<key>`): any exercise may
+# name any contact, and an organisation that set none still needs a route to read.
+CONTACT_FALLBACK_KEYS: tuple[str, ...] = tuple(placeholder(key) for key in CONTACT_KEYS)
+
+
 def check_required_texts(locale: Locale, content_dir: Path, root: Path | None) -> Iterator[Problem]:
     """Each common and channel text in `locale`, reported on its locale's folder."""
     folder = display_name(content_dir / locale.code, root)
-    for key in (*COMMON_KEYS, *BOT_KEYS):
+    for key in (*COMMON_KEYS, *BOT_KEYS, *CONTACT_FALLBACK_KEYS):
         if locale.get(key) is None:
             yield Problem(
                 folder,

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from bot.dialogues.checks.names import stored_keys
+from bot.dialogues.checks.names import stored_keys, suggest
+from bot.dialogues.contacts import CONTACT_KEYS, contact_key, placeholder
 from bot.dialogues.content import Locale, Text, placeholders
 from bot.dialogues.model import Ask, Dialogue
 from bot.dialogues.problems import Problem
 from bot.dialogues.yamlsource import PathKey, YamlDoc
 
-# Placeholders every text may use besides the dialogue's stored answers.
-GLOBAL_PLACEHOLDERS = frozenset({"first_name"})
+# Placeholders every text may use besides the dialogue's stored answers: the
+# person's name and the organisation's local contacts (bot/dialogues/contacts.py).
+GLOBAL_PLACEHOLDERS = frozenset({"first_name", *(placeholder(key) for key in CONTACT_KEYS)})
 
 # The longest message or card body a phone shows comfortably (docs/content-guide.md).
 MAX_MESSAGE = 600
@@ -40,17 +42,31 @@ def check_texts(dialogue: Dialogue, doc: YamlDoc, locale: Locale) -> list[Proble
             continue
         if key in messages and len(text.value) > MAX_MESSAGE:
             problems.append(too_long(key, text))
-        for name in sorted(placeholders(text.value) - allowed):
-            problems.append(
-                Problem(
-                    text.file,
-                    text.line,
-                    f"text '{key}' uses placeholder '{{{name}}}', which dialogue "
-                    f"'{dialogue.id}' does not provide",
-                    "use {first_name} or the name of an answer the dialogue stores",
-                )
-            )
+        problems.extend(
+            unknown_placeholder(name, key, text, dialogue.id)
+            for name in sorted(placeholders(text.value) - allowed)
+        )
     return problems
+
+
+def unknown_placeholder(name: str, key: str, text: Text, dialogue_id: str) -> Problem:
+    """A placeholder nothing fills; a `contact.*` one is told apart, with the known keys."""
+    contact = contact_key(name)
+    if contact is not None:
+        known = ", ".join(CONTACT_KEYS)
+        return Problem(
+            text.file,
+            text.line,
+            f"text '{key}' uses '{{{name}}}', but '{contact}' is no local contact",
+            suggest(contact, CONTACT_KEYS) or f"local contacts are: {known}",
+        )
+    return Problem(
+        text.file,
+        text.line,
+        f"text '{key}' uses placeholder '{{{name}}}', which dialogue "
+        f"'{dialogue_id}' does not provide",
+        "use {first_name}, {contact.<key>} or the name of an answer the dialogue stores",
+    )
 
 
 def text_keys(dialogue: Dialogue) -> Iterator[tuple[str, PathKey]]:
